@@ -1,0 +1,143 @@
+package schemas
+
+// Version is the schema version of released files. It is written into every
+// manifest; bump it when a column is renamed, removed or changes meaning.
+const Version = "1"
+
+// Message is one turn of a conversation, in the {role, content} form that
+// TRL, OpenRLHF and the OpenAI chat API all read.
+type Message struct {
+	Role    string `json:"role" parquet:"role"`
+	Content string `json:"content" parquet:"content"`
+}
+
+// Roles of a Message.
+const (
+	RoleSystem    = "system"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Prompt is one input record after reading: a question with, where the input
+// has one, a reference answer to verify samples against.
+type Prompt struct {
+	// ID is the input record's id (or one derived from its source and line
+	// when the input has none); every released row carries it as prompt_id.
+	ID string `json:"id"`
+	// Text is the prompt as the teacher sees it.
+	Text string `json:"prompt"`
+	// Answer is the reference answer; empty when the input has none.
+	Answer string `json:"answer,omitempty"`
+	// Source names where the record came from: a file path or a builtin set.
+	Source string `json:"source"`
+	// Line is the 1-based line (JSONL) or row (Parquet) of the record in Source.
+	Line int `json:"line"`
+	// Skills are skill tags known before generation (the builtin generator
+	// knows them; real input may carry none).
+	Skills []string `json:"skills,omitempty"`
+}
+
+// Sample is one response drawn from the teacher for a prompt.
+type Sample struct {
+	PromptID string `json:"prompt_id"`
+	// Index is the sample's position among the k samples of its prompt.
+	Index int    `json:"index"`
+	Text  string `json:"text"`
+	Model string `json:"model"`
+	// FinishReason is the server's finish_reason ("stop", "length", ...).
+	FinishReason string `json:"finish_reason"`
+	// Truncated is true when the server cut the sample at max_tokens; a
+	// truncated sample is never released.
+	Truncated bool `json:"truncated"`
+}
+
+// SFTExample is one released supervised fine-tuning row: a conversation whose
+// final assistant turn is a teacher rationale that passed verification.
+type SFTExample struct {
+	PromptID     string    `json:"prompt_id" parquet:"prompt_id"`
+	Messages     []Message `json:"messages" parquet:"messages,list"`
+	Answer       string    `json:"answer" parquet:"answer"`
+	Extracted    string    `json:"extracted" parquet:"extracted"`
+	Skills       []string  `json:"skills" parquet:"skills,list"`
+	Difficulty   string    `json:"difficulty" parquet:"difficulty"`
+	PassRate     float64   `json:"pass_rate" parquet:"pass_rate"`
+	Source       string    `json:"source" parquet:"source"`
+	TeacherModel string    `json:"teacher_model" parquet:"teacher_model"`
+	SampleIndex  int32     `json:"sample_index" parquet:"sample_index"`
+}
+
+// PreferencePair is one released preference row in TRL's conversational form:
+// prompt, chosen and rejected are message lists; chosen is a verified-correct
+// sample and rejected an incorrect one for the same prompt.
+type PreferencePair struct {
+	PromptID      string    `json:"prompt_id" parquet:"prompt_id"`
+	Prompt        []Message `json:"prompt" parquet:"prompt,list"`
+	Chosen        []Message `json:"chosen" parquet:"chosen,list"`
+	Rejected      []Message `json:"rejected" parquet:"rejected,list"`
+	Answer        string    `json:"answer" parquet:"answer"`
+	Skills        []string  `json:"skills" parquet:"skills,list"`
+	Difficulty    string    `json:"difficulty" parquet:"difficulty"`
+	PassRate      float64   `json:"pass_rate" parquet:"pass_rate"`
+	Source        string    `json:"source" parquet:"source"`
+	TeacherModel  string    `json:"teacher_model" parquet:"teacher_model"`
+	ChosenIndex   int32     `json:"chosen_index" parquet:"chosen_index"`
+	RejectedIndex int32     `json:"rejected_index" parquet:"rejected_index"`
+}
+
+// RLVRExample is one released row for reinforcement learning with verifiable
+// rewards: a prompt and the ground truth a rule-based reward checks against.
+// Only prompts the teacher solved sometimes but not always are released here,
+// since those carry a learning signal.
+type RLVRExample struct {
+	PromptID    string    `json:"prompt_id" parquet:"prompt_id"`
+	Prompt      []Message `json:"prompt" parquet:"prompt,list"`
+	GroundTruth string    `json:"ground_truth" parquet:"ground_truth"`
+	Skills      []string  `json:"skills" parquet:"skills,list"`
+	Difficulty  string    `json:"difficulty" parquet:"difficulty"`
+	PassRate    float64   `json:"pass_rate" parquet:"pass_rate"`
+	Source      string    `json:"source" parquet:"source"`
+}
+
+// Rejection records why a readable prompt (or a duplicate of one) released no
+// row. Stage names the pipeline stage ("dedup", "verify"), Reason is a stable
+// machine-readable word ("duplicate", "no_correct_sample", ...) and Detail a
+// sentence for people.
+type Rejection struct {
+	PromptID string `json:"prompt_id" parquet:"prompt_id"`
+	Stage    string `json:"stage" parquet:"stage"`
+	Reason   string `json:"reason" parquet:"reason"`
+	Detail   string `json:"detail" parquet:"detail"`
+	Source   string `json:"source" parquet:"source"`
+	Line     int64  `json:"line" parquet:"line"`
+}
+
+// DeadLetter records an input record that could not be processed at all:
+// unreadable input, or a teacher failure that outlasted retries.
+type DeadLetter struct {
+	// Source is the input file (or builtin set), Line the 1-based line or row.
+	Source string `json:"source"`
+	Line   int    `json:"line"`
+	// PromptID is set when the record was readable far enough to have one.
+	PromptID string `json:"prompt_id,omitempty"`
+	// Stage is where it failed: "read", "generate".
+	Stage string `json:"stage"`
+	// Field names the offending field, when one is to blame.
+	Field string `json:"field,omitempty"`
+	// Reason is a sentence naming what is wrong.
+	Reason string `json:"reason"`
+	// Raw is the start of the offending input, for a person to look at.
+	Raw string `json:"raw,omitempty"`
+}
+
+// Contamination is one line of contamination.jsonl: a record that overlaps an
+// item of an evaluation benchmark.
+type Contamination struct {
+	ID            string   `json:"id"`
+	Benchmark     string   `json:"benchmark"`
+	BenchmarkID   string   `json:"benchmark_id"`
+	Score         float64  `json:"score"`
+	MatchedNgrams []string `json:"matched_ngrams"`
+	// Stage is "prompt" when the prompt itself matched (before any teacher
+	// call) and "response" when a teacher sample recited a benchmark item.
+	Stage string `json:"stage,omitempty"`
+}
