@@ -1,0 +1,305 @@
+// Package input reads prompt files (JSONL and Parquet) into schemas.Prompt
+// records with a field mapping, and turns every record it cannot use into a
+// schemas.DeadLetter naming the file, the line (or row) and the field.
+//
+// Guarantees: every record of a file is either emitted as a Prompt or as a
+// DeadLetter, exactly once, so Stats.Records = Stats.Prompts + Stats.Dead.
+// Blank lines in JSONL are not records. The package knows nothing of Beam.
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/syllabus-dev/syllabus/schemas"
+)
+
+// Mapping names the fields of an input record.
+type Mapping struct {
+	// ID is the field holding the record's id (default "id"). Records with
+	// no such field get an id derived from their prompt text, so reruns over
+	// the same data give the same ids.
+	ID string `yaml:"id_field" json:"id_field"`
+	// Text is the field holding the prompt (default "prompt").
+	Text string `yaml:"text_field" json:"text_field"`
+	// Answer is the field holding the reference answer (default "answer");
+	// a record without it is still a prompt, with no reference.
+	Answer string `yaml:"answer_field" json:"answer_field"`
+}
+
+// DefaultMapping is the mapping of DESIGN.md: id, prompt, answer.
+func DefaultMapping() Mapping { return Mapping{ID: "id", Text: "prompt", Answer: "answer"} }
+
+// Limits bound what one record may hold.
+const (
+	// MaxLineBytes is the longest JSONL line read; a longer one is a dead
+	// letter, and reading goes on at the next line.
+	MaxLineBytes = 8 << 20
+	// rawPreview is how much of a bad record a dead letter keeps.
+	rawPreview = 200
+)
+
+// Stats counts what a read saw.
+type Stats struct {
+	Records int // records in the file
+	Prompts int // emitted as prompts
+	Dead    int // emitted as dead letters
+}
+
+// Sink receives what a reader produces.
+type Sink struct {
+	Prompt func(schemas.Prompt)
+	Dead   func(schemas.DeadLetter)
+}
+
+// reader keeps the per-file state of a read: the sink, the counts, and the
+// ids seen so far (an id reused for a different prompt is a dead letter).
+type reader struct {
+	source  string
+	mapping Mapping
+	sink    Sink
+	stats   Stats
+	seenIDs map[string]idUse
+}
+
+type idUse struct {
+	line     int
+	textHash [8]byte
+}
+
+func newReader(source string, m Mapping, sink Sink) *reader {
+	return &reader{source: source, mapping: m, sink: sink, seenIDs: map[string]idUse{}}
+}
+
+func (r *reader) dead(line int, field, reason string, raw []byte) {
+	r.stats.Dead++
+	r.sink.Dead(schemas.DeadLetter{
+		Source: r.source,
+		Line:   line,
+		Stage:  "read",
+		Field:  field,
+		Reason: fmt.Sprintf("%s:%d: %s", r.source, line, reason),
+		Raw:    preview(raw),
+	})
+}
+
+// ReadJSONL reads JSON Lines from rd. source names the file in dead letters.
+// It returns an error only when rd itself fails; bad records become dead
+// letters.
+func ReadJSONL(rd io.Reader, source string, m Mapping, sink Sink) (Stats, error) {
+	r := newReader(source, m, sink)
+	br := bufio.NewReaderSize(rd, 1<<20)
+	for line := 1; ; line++ {
+		raw, tooLong, err := readLine(br)
+		if len(bytes.TrimSpace(raw)) > 0 || tooLong {
+			r.stats.Records++
+			if tooLong {
+				r.dead(line, "", fmt.Sprintf("line is longer than %d bytes", MaxLineBytes), raw)
+			} else {
+				r.jsonRecord(line, raw)
+			}
+		}
+		if err == io.EOF {
+			return r.stats, nil
+		}
+		if err != nil {
+			return r.stats, fmt.Errorf("input: reading %s at line %d: %w", source, line, err)
+		}
+	}
+}
+
+// readLine returns the next line without its newline. A line longer than
+// MaxLineBytes is consumed whole but only its start returned, with tooLong.
+func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, isPrefix, err := br.ReadLine()
+		if len(buf)+len(chunk) <= MaxLineBytes {
+			buf = append(buf, chunk...)
+		} else {
+			tooLong = true
+			if len(buf) < rawPreview {
+				buf = append(buf, chunk[:min(len(chunk), rawPreview)]...)
+			}
+		}
+		if err != nil || !isPrefix {
+			if err == io.EOF && (len(buf) > 0 || tooLong) {
+				err = nil // the last line had no newline; EOF comes next call
+			}
+			return buf, tooLong, err
+		}
+	}
+}
+
+func (r *reader) jsonRecord(line int, raw []byte) {
+	if !utf8.Valid(raw) {
+		off := invalidUTF8Offset(raw)
+		r.dead(line, "", fmt.Sprintf("invalid UTF-8 at byte %d", off), raw)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var value any
+	if err := dec.Decode(&value); err != nil {
+		r.dead(line, "", "malformed JSON: "+err.Error(), raw)
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		r.dead(line, "", "unexpected data after the JSON value", raw)
+		return
+	}
+	record, ok := value.(map[string]any)
+	if !ok {
+		r.dead(line, "", fmt.Sprintf("a line must hold a JSON object, got %s", jsonKind(value)), raw)
+		return
+	}
+	r.record(line, record, raw)
+}
+
+// record validates one decoded record and emits it.
+func (r *reader) record(line int, record map[string]any, raw []byte) {
+	m := r.mapping
+	text, ok, problem := stringField(record, m.Text, false)
+	switch {
+	case problem != "":
+		r.dead(line, m.Text, problem, raw)
+		return
+	case !ok:
+		r.dead(line, m.Text, fmt.Sprintf("missing field %q (set --text_field to the field holding the prompt)", m.Text), raw)
+		return
+	case strings.TrimSpace(text) == "":
+		r.dead(line, m.Text, fmt.Sprintf("field %q is empty", m.Text), raw)
+		return
+	case !utf8.ValidString(text):
+		r.dead(line, m.Text, fmt.Sprintf("field %q is not valid UTF-8", m.Text), raw)
+		return
+	}
+	answer, _, problem := stringField(record, m.Answer, true)
+	if problem != "" {
+		r.dead(line, m.Answer, problem, raw)
+		return
+	}
+	id, hasID, problem := stringField(record, m.ID, true)
+	switch {
+	case problem != "":
+		r.dead(line, m.ID, problem, raw)
+		return
+	case hasID && strings.TrimSpace(id) == "":
+		r.dead(line, m.ID, fmt.Sprintf("field %q is empty", m.ID), raw)
+		return
+	case !hasID:
+		id = DerivedID(text)
+	}
+	h := sha256.Sum256([]byte(text))
+	var th [8]byte
+	copy(th[:], h[:8])
+	if prev, seen := r.seenIDs[id]; seen && hasID && prev.textHash != th {
+		r.dead(line, m.ID, fmt.Sprintf("id %q is already used on line %d for a different prompt", id, prev.line), raw)
+		return
+	} else if !seen {
+		r.seenIDs[id] = idUse{line: line, textHash: th}
+	}
+	r.stats.Prompts++
+	r.sink.Prompt(schemas.Prompt{ID: id, Text: text, Answer: answer, Source: r.source, Line: line})
+}
+
+// DerivedID is the id given to a record with no id field: a hash of its
+// prompt text, stable across reruns and file reorderings.
+func DerivedID(text string) string {
+	h := sha256.Sum256([]byte(text))
+	return "sha256:" + hex.EncodeToString(h[:8])
+}
+
+// stringField reads field name as a string. With numbers, numbers are
+// accepted and kept as written (ids and answers are often numeric); booleans,
+// objects, arrays and null are a problem. ok is false when the field is absent.
+func stringField(record map[string]any, name string, numbers bool) (value string, ok bool, problem string) {
+	v, present := record[name]
+	if !present {
+		return "", false, ""
+	}
+	if !numbers {
+		if _, isString := v.(string); !isString {
+			if _, isBytes := v.([]byte); !isBytes && v != nil {
+				return "", true, fmt.Sprintf("field %q is %s, want a string", name, jsonKind(v))
+			}
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true, ""
+	case json.Number:
+		return x.String(), true, ""
+	case int64:
+		return strconv.FormatInt(x, 10), true, ""
+	case int32:
+		return strconv.FormatInt(int64(x), 10), true, ""
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true, ""
+	case []byte:
+		if !utf8.Valid(x) {
+			return "", true, fmt.Sprintf("field %q is not valid UTF-8", name)
+		}
+		return string(x), true, ""
+	case nil:
+		return "", true, fmt.Sprintf("field %q is null, want a string", name)
+	default:
+		return "", true, fmt.Sprintf("field %q is %s, want a string", name, jsonKind(v))
+	}
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number, float64, int64, int32:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprintf("a %T", v)
+	}
+}
+
+func invalidUTF8Offset(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// preview keeps the start of a bad record, as valid UTF-8 (invalid bytes are
+// shown as Go escapes), so a dead letter can be written as JSON or Parquet.
+func preview(raw []byte) string {
+	if len(raw) > rawPreview {
+		raw = raw[:rawPreview]
+	}
+	if utf8.Valid(raw) {
+		return string(raw)
+	}
+	q := strconv.Quote(string(raw))
+	return q[1 : len(q)-1]
+}
+
+// ErrUnknownFormat is returned for a path whose name ends in none of the
+// known formats.
+var ErrUnknownFormat = errors.New("input: unknown file format (want .jsonl, .ndjson, .jsonl.gz or .parquet)")
