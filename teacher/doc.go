@@ -2,4 +2,55 @@
 // TGI, llama.cpp, Ollama, hosted APIs) that write the rationales syllabus
 // verifies. It also holds the simulated teacher and the replay server that
 // tests and the offline quickstart run against, speaking the same wire format.
+//
+// # Client
+//
+// A Client (NewClient) sends chat completions with n, temperature, top_p,
+// max_tokens, seed, stop and server-specific sampling fields (Request.Extra).
+// A sample the server cut at max_tokens has Truncated set and must not be
+// released. The API key is read from the environment variable the recipe
+// names and never logged.
+//
+// Failures are classified once, into sentinels checked with errors.Is:
+//
+//   - 429, 5xx, timeouts, dropped connections and malformed bodies are
+//     retried with exponential backoff and jitter, honouring Retry-After;
+//     when retries run out they surface as ErrRateLimited or ErrUnavailable
+//     (dead-letter the prompt).
+//   - 400/413/422 (ErrBadRequest, ErrContextLength) are not retried; the
+//     error carries the server's message (dead-letter the prompt with it).
+//   - 401/403/404 (ErrMisconfigured), a server that answered nothing usable
+//     for Config.DownAfter (ErrServerDown, from the circuit breaker) and an
+//     exhausted token budget (ErrBudgetExceeded) mean the run must stop:
+//     IsFatal reports them.
+//
+// # Cache
+//
+// With Config.CacheDir (or ClientOptions.Cache, any Blobs backend) every
+// sample is stored under a hash of its content: model, messages, sampling
+// parameters, seed and sample index, not the server URL. Entries are
+// written atomically as soon as a call returns, so a second run of the same
+// recipe makes no calls, and a run killed (even by SIGKILL) and restarted
+// repeats no completed call. Several workers may share one cache.
+//
+// # Concurrency
+//
+// A Pool keeps a fixed number of requests in flight whatever the caller's
+// batch sizes: a Beam DoFn submits from ProcessElement, emits Ready results
+// from its own goroutine and Drains in FinishBundle, so a server with C
+// decode slots stays full when the pool size is at least C.
+//
+// # Accounting
+//
+// A Ledger counts prompt and completion tokens per model (cache hits apart),
+// prices them with an optional price table and enforces a hard token budget:
+// a request is admitted only if its worst case fits. Estimate forecasts a
+// dry run without calling the teacher.
+//
+// # Simulated teacher and replay
+//
+// StartSim serves deterministic rationales (a function of prompt, seed and
+// sample index) with configurable decode slots, latency, accuracy and
+// faults, and measures slot utilization server side. StartReplay serves the
+// recorded real responses in ../shared/recordings/.
 package teacher

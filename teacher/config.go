@@ -1,0 +1,159 @@
+package teacher
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/syllabus-dev/syllabus/schemas"
+)
+
+// Config is the recipe section "teacher". Every field is a plain value so a
+// Beam DoFn holding a Config serializes it as JSON. Start from DefaultConfig.
+type Config struct {
+	// URL is the OpenAI-compatible base URL, ending in /v1.
+	URL string `yaml:"url" json:"url"`
+	// Model is the model id sent with every request.
+	Model string `yaml:"model" json:"model"`
+	// APIKeyEnv names the environment variable holding the API key ("" =
+	// no key). The key itself is never stored in the config nor logged.
+	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env"`
+	// MaxConcurrency is the number of requests each worker keeps in flight.
+	MaxConcurrency int `yaml:"max_concurrency" json:"max_concurrency"`
+	// Timeout bounds one HTTP attempt (not the retries around it).
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	// MaxRetries is the number of retries after the first attempt for
+	// retryable failures (429, 5xx, timeouts, dropped connections).
+	MaxRetries int `yaml:"max_retries" json:"max_retries"`
+	// RetryInitial and RetryMaxInterval shape the exponential backoff
+	// (randomized ±50 %, factor 1.5). A Retry-After header overrides it.
+	RetryInitial     time.Duration `yaml:"retry_initial" json:"retry_initial"`
+	RetryMaxInterval time.Duration `yaml:"retry_max_interval" json:"retry_max_interval"`
+	// MaxRetryAfter caps how long a server's Retry-After may make us wait.
+	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
+	// DownAfter is how long the server may fail every request (5xx,
+	// timeouts, refused connections; not 429) with no success before the
+	// circuit breaker opens and every call fails with ErrServerDown.
+	DownAfter time.Duration `yaml:"down_after" json:"down_after"`
+	// DownMinFailures is the number of consecutive failures also required
+	// before the breaker opens.
+	DownMinFailures int `yaml:"down_min_failures" json:"down_min_failures"`
+	// CacheDir is the response cache directory ("" = no cache).
+	CacheDir string `yaml:"cache_dir" json:"cache_dir"`
+	// TokenBudget is a hard cap on prompt+completion tokens this client may
+	// spend (0 = none); set from --max_teacher_tokens.
+	TokenBudget int64 `yaml:"token_budget" json:"token_budget"`
+	// Prices maps a model id to its price, for the manifest's cost estimate.
+	Prices map[string]Price `yaml:"prices" json:"prices,omitempty"`
+
+	// Sampling defaults that NewRequest copies into each Request.
+	Temperature float64        `yaml:"temperature" json:"temperature"`
+	TopP        float64        `yaml:"top_p" json:"top_p"`
+	MaxTokens   int            `yaml:"max_tokens" json:"max_tokens"`
+	Seed        *int64         `yaml:"seed" json:"seed,omitempty"`
+	Stop        []string       `yaml:"stop" json:"stop,omitempty"`
+	Extra       map[string]any `yaml:"extra" json:"extra,omitempty"`
+}
+
+// DefaultConfig returns the defaults: 64 requests in flight, 10 min per
+// attempt (long generations), 8 retries backing off from 1 s to 30 s, the
+// server declared down after 2 min with no success, temperature 0.7.
+func DefaultConfig() Config {
+	return Config{
+		MaxConcurrency:   64,
+		Timeout:          10 * time.Minute,
+		MaxRetries:       8,
+		RetryInitial:     time.Second,
+		RetryMaxInterval: 30 * time.Second,
+		MaxRetryAfter:    2 * time.Minute,
+		DownAfter:        2 * time.Minute,
+		DownMinFailures:  5,
+		Temperature:      0.7,
+		MaxTokens:        4096,
+	}
+}
+
+// reservedExtra are request fields Extra may not override.
+var reservedExtra = map[string]bool{
+	"model": true, "messages": true, "n": true, "temperature": true, "top_p": true,
+	"max_tokens": true, "seed": true, "stop": true, "stream": true,
+}
+
+// Validate reports every bad field at once, each named as in the recipe.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch {
+	case c.URL == "":
+		bad("teacher.url must be set (an OpenAI-compatible base URL ending in /v1)")
+	case !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://"):
+		bad("teacher.url %q must start with http:// or https://", c.URL)
+	}
+	if c.Model == "" {
+		bad("teacher.model must be set")
+	}
+	if c.MaxConcurrency <= 0 {
+		bad("teacher.max_concurrency must be > 0")
+	}
+	if c.Timeout <= 0 {
+		bad("teacher.timeout must be > 0")
+	}
+	if c.MaxRetries < 0 {
+		bad("teacher.max_retries must be >= 0")
+	}
+	if c.RetryInitial <= 0 {
+		bad("teacher.retry_initial must be > 0")
+	}
+	if c.RetryMaxInterval < c.RetryInitial {
+		bad("teacher.retry_max_interval must be >= teacher.retry_initial")
+	}
+	if c.MaxRetryAfter < 0 {
+		bad("teacher.max_retry_after must be >= 0")
+	}
+	if c.DownAfter <= 0 {
+		bad("teacher.down_after must be > 0")
+	}
+	if c.DownMinFailures <= 0 {
+		bad("teacher.down_min_failures must be > 0")
+	}
+	if c.TokenBudget < 0 {
+		bad("teacher.token_budget must be >= 0")
+	}
+	if c.Temperature < 0 || c.Temperature > 2 {
+		bad("teacher.temperature must be in [0, 2]")
+	}
+	if c.TopP < 0 || c.TopP > 1 {
+		bad("teacher.top_p must be in [0, 1] (0 = server default)")
+	}
+	if c.MaxTokens < 0 {
+		bad("teacher.max_tokens must be >= 0 (0 = server default)")
+	}
+	for k := range c.Extra {
+		if reservedExtra[k] {
+			bad("teacher.extra.%s is a standard field; set it directly", k)
+		}
+	}
+	for m, p := range c.Prices {
+		if p.PromptPerMillion < 0 || p.CompletionPerMillion < 0 {
+			bad("teacher.prices.%s must not be negative", m)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// NewRequest builds a Request for messages with n samples and the config's
+// model and sampling defaults.
+func (c Config) NewRequest(messages []schemas.Message, n int) Request {
+	return Request{
+		Model:       c.Model,
+		Messages:    messages,
+		N:           n,
+		Temperature: c.Temperature,
+		TopP:        c.TopP,
+		MaxTokens:   c.MaxTokens,
+		Seed:        c.Seed,
+		Stop:        c.Stop,
+		Extra:       c.Extra,
+	}
+}

@@ -1,0 +1,79 @@
+package teacher
+
+import (
+	"context"
+
+	"github.com/syllabus-dev/syllabus/schemas"
+)
+
+// Request is one chat-completions call: a conversation and how to sample N
+// responses to it.
+type Request struct {
+	Model    string
+	Messages []schemas.Message
+	// N is the number of samples drawn for this request (0 means 1).
+	N           int
+	Temperature float64
+	// TopP is nucleus sampling; 0 leaves the server default (omitted).
+	TopP float64
+	// MaxTokens caps each sample's completion; 0 leaves it to the server.
+	MaxTokens int
+	// Seed makes sampling reproducible on servers that honour it; nil omits it.
+	Seed *int64
+	Stop []string
+	// Extra holds server-specific sampling fields passed through verbatim at
+	// the top level of the request body (vLLM/SGLang top_k, min_p,
+	// repetition_penalty). It may not override the fields above.
+	Extra map[string]any
+}
+
+// samples is the number of samples the request asks for.
+func (r Request) samples() int {
+	if r.N <= 0 {
+		return 1
+	}
+	return r.N
+}
+
+// Choice is one sample of a Response.
+type Choice struct {
+	// Index is the sample's position among the request's N samples.
+	Index int
+	Text  string
+	// FinishReason is the server's finish_reason ("stop", "length", ...).
+	FinishReason string
+	// Truncated is true when the server cut the sample at max_tokens
+	// (finish_reason "length"); such a sample must not be released.
+	Truncated bool
+	// Reasoning is the separate reasoning text some servers return
+	// (vLLM's reasoning parsers put it in reasoning_content); usually empty.
+	Reasoning string
+}
+
+// Usage counts the tokens a call consumed, as the server reported them.
+type Usage struct {
+	PromptTokens, CompletionTokens int64
+}
+
+// Add returns u plus v.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{u.PromptTokens + v.PromptTokens, u.CompletionTokens + v.CompletionTokens}
+}
+
+// Response is the answer to a Request: exactly N choices in index order.
+type Response struct {
+	Model   string
+	Choices []Choice
+	// Usage is what the server reported for the calls that produced the
+	// choices; for a cached response it is what those calls cost originally.
+	Usage Usage
+	// Cached is true when every choice came from the response cache and the
+	// server was not called.
+	Cached bool
+}
+
+// Completer draws samples from a teacher. *Client implements it; tests and
+// the Pool accept any implementation.
+type Completer interface {
+	Complete(ctx context.Context, req Request) (*Response, error)
+}
