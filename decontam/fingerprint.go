@@ -1,0 +1,279 @@
+package decontam
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// fingerprints are what the index is built from: per benchmark item, the
+// hashes of its n-grams in order, and metadata. They hold no benchmark text,
+// so they can ship inside the binary (see Builtin) and be merged.
+type fingerprints struct {
+	n     int
+	sets  []BenchmarkInfo
+	items []itemMeta
+	parts []partPrint
+}
+
+type itemMeta struct {
+	set int32 // index into sets
+	id  string
+}
+
+// A part is the question or the solution of an item.
+type partPrint struct {
+	item  int32 // index into items
+	kind  partKind
+	words int32 // normalized words
+	// grams are the hashes of the part's n-grams, in order (words-n+1 of
+	// them), or, when the part is shorter than n words, the one hash of all
+	// its words.
+	grams []uint64
+}
+
+type partKind uint8
+
+const (
+	partQuestion partKind = iota
+	partSolution
+)
+
+// fingerprint normalizes and hashes benchmark text.
+func fingerprint(sets []Benchmark, n int) *fingerprints {
+	fp := &fingerprints{n: n}
+	var w words
+	var prefix []uint64
+	for _, b := range sets {
+		set := int32(len(fp.sets))
+		fp.sets = append(fp.sets, BenchmarkInfo{Name: b.Name, Version: b.Version, Items: len(b.Items)})
+		for _, it := range b.Items {
+			item := int32(len(fp.items))
+			fp.items = append(fp.items, itemMeta{set: set, id: it.ID})
+			for kind, text := range [...]string{partQuestion: it.Question, partSolution: it.Solution} {
+				w.tokenize(text)
+				if w.len() == 0 {
+					continue
+				}
+				prefix = prefixHashes(prefix, w.hashes)
+				p := partPrint{item: item, kind: partKind(kind), words: int32(w.len())}
+				if w.len() < n {
+					p.grams = []uint64{gramHash(prefix, 0, w.len())}
+				} else {
+					p.grams = make([]uint64, w.len()-n+1)
+					for i := range p.grams {
+						p.grams[i] = gramHash(prefix, i, n)
+					}
+				}
+				fp.parts = append(fp.parts, p)
+			}
+		}
+	}
+	return fp
+}
+
+// merge returns fp with the sets of other added; a set of other replaces a
+// set of fp with the same name.
+func (fp *fingerprints) merge(other *fingerprints) (*fingerprints, error) {
+	if fp.n != other.n {
+		return nil, fmt.Errorf("%w: merging %d-gram and %d-gram fingerprints", ErrNgramSize, fp.n, other.n)
+	}
+	replaced := map[string]bool{}
+	for _, s := range other.sets {
+		replaced[s.Name] = true
+	}
+	out := &fingerprints{n: fp.n}
+	for _, src := range []*fingerprints{fp, other} {
+		setMap := make([]int32, len(src.sets))
+		for i, s := range src.sets {
+			setMap[i] = -1
+			if src == fp && replaced[s.Name] {
+				continue
+			}
+			setMap[i] = int32(len(out.sets))
+			out.sets = append(out.sets, s)
+		}
+		itemMap := make([]int32, len(src.items))
+		for i, it := range src.items {
+			itemMap[i] = -1
+			if setMap[it.set] < 0 {
+				continue
+			}
+			itemMap[i] = int32(len(out.items))
+			out.items = append(out.items, itemMeta{set: setMap[it.set], id: it.id})
+		}
+		for _, p := range src.parts {
+			if itemMap[p.item] < 0 {
+				continue
+			}
+			p.item = itemMap[p.item]
+			out.parts = append(out.parts, p)
+		}
+	}
+	return out, nil
+}
+
+// ErrNgramSize is returned when fingerprints made with one n-gram size are
+// used with another.
+var ErrNgramSize = errors.New("decontam: n-gram size mismatch")
+
+// ErrFingerprintFormat is returned for a fingerprint file this version cannot read.
+var ErrFingerprintFormat = errors.New("decontam: bad fingerprint file")
+
+const fingerprintMagic = "syllabus-decontam-fingerprints-v1\n"
+
+// WriteFingerprints writes the fingerprints of sets, for n-grams of n words,
+// in the format Builtin embeds and LoadFingerprints reads: gzip over a magic
+// line, then varints and little-endian 64-bit hashes. The file holds set
+// names, versions and item ids, word counts and n-gram hashes; no text.
+func WriteFingerprints(w io.Writer, sets []Benchmark, n int) error {
+	if n < 1 || n > maxNgramSize {
+		return fmt.Errorf("%w: n = %d", ErrNgramSize, n)
+	}
+	return fingerprint(sets, n).write(w)
+}
+
+func (fp *fingerprints) write(w io.Writer) error {
+	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(zw)
+	var buf [binary.MaxVarintLen64]byte
+	uvarint := func(x uint64) { bw.Write(buf[:binary.PutUvarint(buf[:], x)]) }
+	str := func(s string) { uvarint(uint64(len(s))); bw.WriteString(s) }
+	bw.WriteString(fingerprintMagic)
+	uvarint(uint64(fp.n))
+	uvarint(uint64(len(fp.sets)))
+	for _, s := range fp.sets {
+		str(s.Name)
+		str(s.Version)
+		uvarint(uint64(s.Items))
+	}
+	uvarint(uint64(len(fp.items)))
+	for _, it := range fp.items {
+		uvarint(uint64(it.set))
+		str(it.id)
+	}
+	uvarint(uint64(len(fp.parts)))
+	for _, p := range fp.parts {
+		uvarint(uint64(p.item))
+		uvarint(uint64(p.kind))
+		uvarint(uint64(p.words))
+		for _, g := range p.grams {
+			binary.LittleEndian.PutUint64(buf[:8], g)
+			bw.Write(buf[:8])
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+func readFingerprints(r io.Reader) (fp *fingerprints, err error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFingerprintFormat, err)
+	}
+	br := bufio.NewReader(zr)
+	magic := make([]byte, len(fingerprintMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != fingerprintMagic {
+		return nil, fmt.Errorf("%w: not a v1 fingerprint file", ErrFingerprintFormat)
+	}
+	var readErr error
+	uvarint := func(limit uint64) uint64 {
+		if readErr != nil {
+			return 0
+		}
+		x, err := binary.ReadUvarint(br)
+		if err != nil {
+			readErr = err
+		} else if x > limit {
+			readErr = fmt.Errorf("value %d out of range", x)
+		}
+		return x
+	}
+	str := func() string {
+		n := uvarint(1 << 20)
+		if readErr != nil {
+			return ""
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(br, b); err != nil {
+			readErr = err
+		}
+		return string(b)
+	}
+	fp = &fingerprints{n: int(uvarint(maxNgramSize))}
+	if fp.n < 1 && readErr == nil {
+		readErr = errors.New("n-gram size 0")
+	}
+	nsets := uvarint(1 << 16)
+	for i := uint64(0); i < nsets && readErr == nil; i++ {
+		fp.sets = append(fp.sets, BenchmarkInfo{Name: str(), Version: str(), Items: int(uvarint(1 << 31))})
+	}
+	nitems := uvarint(1 << 31)
+	for i := uint64(0); i < nitems && readErr == nil; i++ {
+		fp.items = append(fp.items, itemMeta{set: int32(uvarint(nsets - 1)), id: str()})
+	}
+	nparts := uvarint(1 << 31)
+	var buf [8]byte
+	for i := uint64(0); i < nparts && readErr == nil; i++ {
+		p := partPrint{item: int32(uvarint(nitems - 1)), kind: partKind(uvarint(1)), words: int32(uvarint(1 << 30))}
+		ngrams := 1
+		if int(p.words) >= fp.n {
+			ngrams = int(p.words) - fp.n + 1
+		}
+		if p.words < 1 && readErr == nil {
+			readErr = errors.New("part with no words")
+		}
+		if readErr != nil {
+			break
+		}
+		p.grams = make([]uint64, 0, min(ngrams, 1<<16))
+		for range ngrams {
+			if _, err := io.ReadFull(br, buf[:]); err != nil {
+				readErr = err
+				break
+			}
+			p.grams = append(p.grams, binary.LittleEndian.Uint64(buf[:]))
+		}
+		fp.parts = append(fp.parts, p)
+	}
+	if readErr == nil {
+		readErr = fp.check()
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFingerprintFormat, readErr)
+	}
+	return fp, nil
+}
+
+// check reports references out of range.
+func (fp *fingerprints) check() error {
+	for _, it := range fp.items {
+		if it.set < 0 || int(it.set) >= len(fp.sets) {
+			return fmt.Errorf("item %q: set %d out of range", it.id, it.set)
+		}
+	}
+	for _, p := range fp.parts {
+		if p.item < 0 || int(p.item) >= len(fp.items) {
+			return fmt.Errorf("part: item %d out of range", p.item)
+		}
+	}
+	return nil
+}
+
+// LoadFingerprints builds an index from a fingerprint file written by
+// WriteFingerprints. cfg.NgramSize must be the file's n.
+func LoadFingerprints(r io.Reader, cfg Config) (*Index, error) {
+	fp, err := readFingerprints(r)
+	if err != nil {
+		return nil, err
+	}
+	return build(fp, cfg)
+}

@@ -1,0 +1,347 @@
+package decontam
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/bits-and-blooms/bloom/v3"
+)
+
+// Match is one benchmark item a text overlaps.
+type Match struct {
+	Benchmark   string  // set name, e.g. "gsm8k"
+	BenchmarkID string  // the item's id within the set
+	Score       float64 // fraction of the item's words covered by shared n-grams, in (0, 1]
+	// MatchedNgrams are n-grams of the checked text (normalized) found in
+	// the item, in text order, at most Config.MaxReportedNgrams of them.
+	MatchedNgrams []string
+}
+
+// BenchmarkInfo describes one indexed set.
+type BenchmarkInfo struct {
+	Name    string
+	Version string // hash of the set's file contents
+	Items   int
+}
+
+// Index holds the n-grams of benchmark items: a bloom filter in front of an
+// exact hash table, so a bloom false positive costs one table lookup and is
+// never reported. An Index is immutable once built and safe for concurrent
+// use by any number of goroutines.
+type Index struct {
+	cfg   Config
+	fp    *fingerprints
+	parts []indexedPart
+	// grams are the distinct indexed n-gram hashes; the postings of grams[k]
+	// are posts[postStart[k]:postStart[k+1]].
+	grams     []uint64
+	postStart []uint32
+	posts     []posting
+	// table is an open-addressing hash table of grams: slot values are k+1,
+	// 0 is empty.
+	table     []uint32
+	tableMask uint64
+	bloom     *bloom.BloomFilter
+	// shortLens are the word counts, below n, of indexed parts shorter than
+	// n; such parts match only in full.
+	shortLens []int
+}
+
+type indexedPart struct {
+	item  int32 // index into fp.items
+	words int32
+}
+
+// posting says an n-gram starts at word pos of a part.
+type posting struct {
+	part uint32
+	pos  uint32
+}
+
+// Build indexes benchmark sets.
+func Build(sets []Benchmark, cfg Config) (*Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return build(fingerprint(sets, cfg.NgramSize), cfg)
+}
+
+func build(fp *fingerprints, cfg Config) (*Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if fp.n != cfg.NgramSize {
+		return nil, fmt.Errorf("%w: fingerprints are of %d-grams, decontam.ngram_size is %d (load the benchmark text with --benchmarks instead)", ErrNgramSize, fp.n, cfg.NgramSize)
+	}
+	ix := &Index{cfg: cfg, fp: fp}
+	type entry struct {
+		gram      uint64
+		part, pos uint32
+	}
+	var entries []entry
+	short := map[int]bool{}
+	for _, p := range fp.parts {
+		if int(p.words) < cfg.MinItemWords || p.kind == partSolution && !cfg.MatchSolutions {
+			continue
+		}
+		part := uint32(len(ix.parts))
+		ix.parts = append(ix.parts, indexedPart{item: p.item, words: p.words})
+		for pos, g := range p.grams {
+			entries = append(entries, entry{g, part, uint32(pos)})
+		}
+		if int(p.words) < fp.n {
+			short[int(p.words)] = true
+		}
+	}
+	for L := range short {
+		ix.shortLens = append(ix.shortLens, L)
+	}
+	sort.Ints(ix.shortLens)
+	slices.SortFunc(entries, func(a, b entry) int {
+		if c := cmp.Compare(a.gram, b.gram); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.part, b.part); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	for i := 0; i < len(entries); {
+		j, items, last := i, 0, int32(-1)
+		for ; j < len(entries) && entries[j].gram == entries[i].gram; j++ {
+			if it := ix.parts[entries[j].part].item; it != last {
+				items, last = items+1, it
+			}
+		}
+		if items <= cfg.MaxItemsPerNgram {
+			ix.grams = append(ix.grams, entries[i].gram)
+			ix.postStart = append(ix.postStart, uint32(len(ix.posts)))
+			for _, e := range entries[i:j] {
+				ix.posts = append(ix.posts, posting{e.part, e.pos})
+			}
+		}
+		i = j
+	}
+	ix.postStart = append(ix.postStart, uint32(len(ix.posts)))
+
+	size := uint64(16)
+	for size < 2*uint64(len(ix.grams)) {
+		size <<= 1
+	}
+	ix.table = make([]uint32, size)
+	ix.tableMask = size - 1
+	for k, g := range ix.grams {
+		slot := g & ix.tableMask
+		for ix.table[slot] != 0 {
+			slot = (slot + 1) & ix.tableMask
+		}
+		ix.table[slot] = uint32(k + 1)
+	}
+	ix.bloom = bloom.NewWithEstimates(uint(max(len(ix.grams), 1)), cfg.BloomFalsePositiveRate)
+	var key [8]byte
+	for _, g := range ix.grams {
+		binary.LittleEndian.PutUint64(key[:], g)
+		ix.bloom.Add(key[:])
+	}
+	return ix, nil
+}
+
+// lookup returns the index of g in ix.grams, or -1.
+func (ix *Index) lookup(g uint64) int {
+	for slot := g & ix.tableMask; ; slot = (slot + 1) & ix.tableMask {
+		k := ix.table[slot]
+		if k == 0 {
+			return -1
+		}
+		if ix.grams[k-1] == g {
+			return int(k - 1)
+		}
+	}
+}
+
+// Merge returns an index over the sets of ix and other, built with ix's
+// config; a set of other replaces a set of ix with the same name (so
+// --benchmarks can override a built-in set).
+func (ix *Index) Merge(other *Index) (*Index, error) {
+	fp, err := ix.fp.merge(other.fp)
+	if err != nil {
+		return nil, err
+	}
+	return build(fp, ix.cfg)
+}
+
+// Benchmarks lists the indexed sets in the order they were added.
+func (ix *Index) Benchmarks() []BenchmarkInfo {
+	return slices.Clone(ix.fp.sets)
+}
+
+// Config returns the config ix was built with.
+func (ix *Index) Config() Config { return ix.cfg }
+
+// IndexStats describes an index's size.
+type IndexStats struct {
+	Items    int // benchmark items
+	Parts    int // indexed questions and solutions
+	Ngrams   int // distinct indexed n-grams
+	Postings int // (n-gram, item, position) entries
+	// CommonNgramsDropped counts nothing; see Config.MaxItemsPerNgram.
+	BloomBits   uint
+	BloomHashes uint
+	// BloomFalsePositiveRate is the bloom filter's expected false-positive
+	// rate at its fill (a false positive only costs an exact lookup).
+	BloomFalsePositiveRate float64
+	// Bytes is the memory the index's lookup structures hold.
+	Bytes int64
+}
+
+// Stats reports the index's size.
+func (ix *Index) Stats() IndexStats {
+	s := IndexStats{
+		Items:       len(ix.fp.items),
+		Parts:       len(ix.parts),
+		Ngrams:      len(ix.grams),
+		Postings:    len(ix.posts),
+		BloomBits:   ix.bloom.Cap(),
+		BloomHashes: ix.bloom.K(),
+	}
+	s.BloomFalsePositiveRate = bloom.EstimateFalsePositiveRate(s.BloomBits, s.BloomHashes, uint(max(len(ix.grams), 1)))
+	s.Bytes = int64(len(ix.grams))*8 + int64(len(ix.postStart))*4 + int64(len(ix.posts))*8 +
+		int64(len(ix.table))*4 + int64(len(ix.parts))*8 + int64(s.BloomBits/8)
+	return s
+}
+
+// scratch is the per-call working memory of Check, pooled.
+type scratch struct {
+	words  words
+	prefix []uint64
+	hits   []hit
+	cpos   []uint32
+	key    [8]byte
+}
+
+type hit struct {
+	part, pos uint32 // where in the benchmark part
+	cpos      uint32 // where in the checked text
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// Check returns the benchmark items text overlaps with a score at or above
+// the threshold, best first (ties by benchmark and id); nil when clean.
+func (ix *Index) Check(text string) []Match {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.words.tokenize(text)
+	nwords := sc.words.len()
+	if nwords == 0 || len(ix.grams) == 0 {
+		return nil
+	}
+	sc.prefix = prefixHashes(sc.prefix, sc.words.hashes)
+	sc.hits = sc.hits[:0]
+	n := ix.cfg.NgramSize
+	for i := 0; i+n <= nwords; i++ {
+		ix.probe(sc, gramHash(sc.prefix, i, n), i)
+	}
+	for _, L := range ix.shortLens {
+		for i := 0; i+L <= nwords; i++ {
+			ix.probe(sc, gramHash(sc.prefix, i, L), i)
+		}
+	}
+	if len(sc.hits) == 0 {
+		return nil
+	}
+	return ix.score(sc)
+}
+
+func (ix *Index) probe(sc *scratch, g uint64, cpos int) {
+	binary.LittleEndian.PutUint64(sc.key[:], g)
+	if !ix.bloom.Test(sc.key[:]) {
+		return
+	}
+	k := ix.lookup(g)
+	if k < 0 {
+		return
+	}
+	for _, p := range ix.posts[ix.postStart[k]:ix.postStart[k+1]] {
+		sc.hits = append(sc.hits, hit{p.part, p.pos, uint32(cpos)})
+	}
+}
+
+// score turns hits into matches: per part, the fraction of its words covered
+// by matched n-grams; per item, its best part.
+func (ix *Index) score(sc *scratch) []Match {
+	hits := sc.hits
+	slices.SortFunc(hits, func(a, b hit) int {
+		if c := cmp.Compare(a.part, b.part); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.pos, b.pos); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.cpos, b.cpos)
+	})
+	var matches []Match
+	curItem, best, bestFrom, bestTo := int32(-1), 0.0, 0, 0
+	flush := func() {
+		if curItem >= 0 && best >= ix.cfg.Threshold {
+			matches = append(matches, ix.match(sc, curItem, best, hits[bestFrom:bestTo]))
+		}
+	}
+	for i := 0; i < len(hits); {
+		part := ix.parts[hits[i].part]
+		span := uint32(min(ix.cfg.NgramSize, int(part.words)))
+		j, covered, end := i, uint32(0), uint32(0)
+		for ; j < len(hits) && hits[j].part == hits[i].part; j++ {
+			s, e := hits[j].pos, hits[j].pos+span
+			if e > end {
+				covered += e - max(s, end)
+				end = e
+			}
+		}
+		score := float64(covered) / float64(part.words)
+		if part.item != curItem {
+			flush()
+			curItem, best, bestFrom, bestTo = part.item, score, i, j
+		} else if score > best {
+			best, bestFrom, bestTo = score, i, j
+		}
+		i = j
+	}
+	flush()
+	slices.SortFunc(matches, func(a, b Match) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Benchmark, b.Benchmark); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.BenchmarkID, b.BenchmarkID)
+	})
+	return matches
+}
+
+func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match {
+	meta := ix.fp.items[item]
+	m := Match{Benchmark: ix.fp.sets[meta.set].Name, BenchmarkID: meta.id, Score: score}
+	if ix.cfg.MaxReportedNgrams == 0 {
+		return m
+	}
+	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
+	sc.cpos = sc.cpos[:0]
+	for _, h := range hits {
+		sc.cpos = append(sc.cpos, h.cpos)
+	}
+	slices.Sort(sc.cpos)
+	sc.cpos = slices.Compact(sc.cpos)
+	for _, c := range sc.cpos[:min(len(sc.cpos), ix.cfg.MaxReportedNgrams)] {
+		m.MatchedNgrams = append(m.MatchedNgrams, sc.words.join(int(c), int(c)+span))
+	}
+	return m
+}
+
+var _ = bits.Len

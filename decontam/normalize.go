@@ -1,0 +1,232 @@
+package decontam
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalize returns the words of s as the index compares them, joined by
+// single spaces. The steps undo what people do to a problem before it lands in
+// a training set:
+//
+//   - Unicode NFKC (full-width digits, ligatures, compatibility forms) and
+//     simple case folding;
+//   - every character that is not a letter, digit or combining mark separates
+//     words, so punctuation, quotes (straight or curly), dashes, operators and
+//     whitespace of any kind and amount do not matter;
+//   - LaTeX markup is dropped: $, \( \) \[ \], braces, and formatting or
+//     operator commands (\left, \frac, \cdot, \text, ...); commands naming
+//     mathematical objects (\pi, \sqrt, \sin, \alpha, ...) become words;
+//   - digits and letters are split ("2x" and "2 x" are the same), and a comma
+//     between digits is dropped ("1,000" and "1000" are the same);
+//   - CJK ideographs, kana and the like are words of one character each, so
+//     Chinese text, which has no spaces, gets n-grams too.
+//
+// Normalize is deterministic and idempotent: Normalize(Normalize(s)) ==
+// Normalize(s).
+func Normalize(s string) string {
+	var w words
+	w.tokenize(s)
+	var b strings.Builder
+	b.Grow(len(w.text) + len(w.ends))
+	start := int32(0)
+	for i, end := range w.ends {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.Write(w.text[start:end])
+		start = end
+	}
+	return b.String()
+}
+
+// words is the normalized form of a text: its words in order, with a hash of
+// each. A words value is reused across texts to avoid allocation.
+type words struct {
+	text   []byte   // the words' bytes, concatenated
+	ends   []int32  // ends[i] is the end of word i in text
+	hashes []uint64 // wordHash of each word
+	start  int      // start of the word being built
+	class  byte     // class of the last byte appended: classLetter or classDigit
+}
+
+const (
+	classNone byte = iota
+	classLetter
+	classDigit
+)
+
+func (w *words) reset() {
+	w.text = w.text[:0]
+	w.ends = w.ends[:0]
+	w.hashes = w.hashes[:0]
+	w.start = 0
+	w.class = classNone
+}
+
+// len is the number of words.
+func (w *words) len() int { return len(w.ends) }
+
+// word returns word i.
+func (w *words) word(i int) []byte {
+	start := int32(0)
+	if i > 0 {
+		start = w.ends[i-1]
+	}
+	return w.text[start:w.ends[i]]
+}
+
+// join returns words [i, j) joined by single spaces.
+func (w *words) join(i, j int) string {
+	var b strings.Builder
+	for k := i; k < j; k++ {
+		if k > i {
+			b.WriteByte(' ')
+		}
+		b.Write(w.word(k))
+	}
+	return b.String()
+}
+
+// endWord closes the word being built, if any.
+func (w *words) endWord() {
+	if len(w.text) > w.start {
+		w.ends = append(w.ends, int32(len(w.text)))
+		w.hashes = append(w.hashes, wordHash(w.text[w.start:]))
+		w.start = len(w.text)
+	}
+	w.class = classNone
+}
+
+// appendByte appends an ASCII letter or digit of the given class, starting a
+// new word where letters and digits meet.
+func (w *words) appendByte(c, class byte) {
+	if w.class != class && w.class != classNone {
+		w.endWord()
+	}
+	w.text = append(w.text, c)
+	w.class = class
+}
+
+func (w *words) appendRune(r rune, class byte) {
+	if w.class != class && w.class != classNone {
+		w.endWord()
+	}
+	w.text = utf8.AppendRune(w.text, r)
+	w.class = class
+}
+
+// tokenize replaces w's contents with the words of s (see Normalize).
+func (w *words) tokenize(s string) {
+	w.reset()
+	if !isASCII(s) && !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s)
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'a' <= c && c <= 'z':
+				w.appendByte(c, classLetter)
+				i++
+			case '0' <= c && c <= '9':
+				w.appendByte(c, classDigit)
+				i++
+			case 'A' <= c && c <= 'Z':
+				w.appendByte(c+('a'-'A'), classLetter)
+				i++
+			case c == ',' && w.class == classDigit && i+1 < len(s) && isDigit(s[i+1]):
+				i++ // thousands separator: 1,000 is 1000
+			case c == '\\':
+				i = w.latexCommand(s, i)
+			default:
+				w.endWord()
+				i++
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case isIdeographic(r):
+			w.endWord()
+			w.appendRune(r, classLetter)
+			w.endWord()
+		case unicode.IsLetter(r):
+			w.appendRune(unicode.ToLower(r), classLetter)
+		case unicode.IsDigit(r):
+			w.appendRune(r, classDigit)
+		case unicode.In(r, unicode.Mn, unicode.Mc) && w.class != classNone:
+			w.appendRune(r, w.class)
+		default:
+			w.endWord()
+		}
+	}
+	w.endWord()
+}
+
+// latexCommand handles the backslash at s[i] and returns the index after the
+// command: a command naming a mathematical object becomes a word, any other
+// command or escaped character separates words.
+func (w *words) latexCommand(s string, i int) int {
+	w.endWord()
+	j := i + 1
+	for j < len(s) && isASCIILetter(s[j]) {
+		j++
+	}
+	if j == i+1 {
+		// \( \) \[ \] \{ \} \, \\ \$ \% ...: an escaped character, dropped.
+		if j < len(s) && s[j] < utf8.RuneSelf {
+			j++
+		}
+		return j
+	}
+	name := s[i+1 : j]
+	if word, ok := latexWords[name]; ok {
+		for k := 0; k < len(word); k++ {
+			w.appendByte(word[k], classLetter)
+		}
+		w.endWord()
+	} else if word, ok := latexWords[strings.ToLower(name)]; ok {
+		for k := 0; k < len(word); k++ {
+			w.appendByte(word[k], classLetter)
+		}
+		w.endWord()
+	}
+	return j
+}
+
+// latexWords are the LaTeX commands that name something a plain-text rewrite
+// would also name; the value is the word they become. Every other command
+// (\left, \frac, \cdot, \text, \mathrm, \quad, \le, ...) is markup or an
+// operator and is dropped like punctuation.
+var latexWords = func() map[string]string {
+	m := map[string]string{"pmod": "mod", "bmod": "mod", "varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varpi": "pi", "varrho": "rho", "varsigma": "sigma"}
+	for _, name := range strings.Fields(`alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon phi chi psi omega
+		sqrt sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln lg exp lim sum prod int infty min max gcd lcm det mod
+		angle triangle degree`) {
+		m[name] = name
+	}
+	return m
+}()
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool       { return '0' <= c && c <= '9' }
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// isIdeographic reports whether r belongs to a script written without spaces
+// between words, whose characters are therefore words of their own.
+func isIdeographic(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
+}
