@@ -15,7 +15,7 @@ func (ExactStringVerifier) Verify(response, reference string) Verdict {
 	if !ok {
 		return Verdict{Reason: ReasonNoAnswer}
 	}
-	want := strings.TrimSpace(referenceAnswer(reference))
+	want := strings.TrimSpace(ReferenceAnswer(reference))
 	if strings.TrimSpace(got) == want {
 		return Verdict{Extracted: got, HasAnswer: true, Correct: true, Reason: "equal as strings"}
 	}

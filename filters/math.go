@@ -1,54 +1,127 @@
 package filters
 
-// MathOptions configures a MathVerifier. The zero value of each field means
-// its documented default.
+import (
+	"fmt"
+	"strings"
+)
+
+// MathOptions configures a MathVerifier. A zero field means its default.
 type MathOptions struct {
-	// RelTolerance is the relative tolerance used when two answers can only be
-	// compared as floating-point numbers. Default 1e-4.
+	// RelTolerance is the relative tolerance for comparisons that cannot be
+	// exact: when either side is irrational (\pi, \sqrt{2}, e^{16}) or an
+	// exact result outgrew MaxRationalBits. Two exact rationals (integers,
+	// decimals, fractions, percentages) are always compared exactly, so
+	// 0.333 is not 1/3. Default 1e-4; it must be in (0, 1).
 	RelTolerance float64
+	// AbsTolerance is the absolute tolerance for the same comparisons, which
+	// decides near zero (sin(\pi) against 0). Default 1e-12.
+	AbsTolerance float64
+	// MaxRationalBits bounds the size of an exact intermediate result (bits
+	// of numerator plus denominator); a larger one continues as a float.
+	// Default 1024. It bounds the time of one comparison.
+	MaxRationalBits int
+	// EvalPoints is how many points expressions with variables are evaluated
+	// at; at least 3 must be defined on both sides. Default 8, at most 8.
+	EvalPoints int
 }
 
-// MathVerifier grades math answers by mathematical equivalence.
+const (
+	defaultRelTolerance    = 1e-4
+	defaultAbsTolerance    = 1e-12
+	defaultMaxRationalBits = 1024
+	defaultEvalPoints      = 8
+)
+
+func (o MathOptions) withDefaults() MathOptions {
+	if o.RelTolerance <= 0 || o.RelTolerance >= 1 {
+		o.RelTolerance = defaultRelTolerance
+	}
+	if o.AbsTolerance <= 0 {
+		o.AbsTolerance = defaultAbsTolerance
+	}
+	if o.MaxRationalBits <= 0 || o.MaxRationalBits > 1<<16 {
+		o.MaxRationalBits = defaultMaxRationalBits
+	}
+	if o.EvalPoints < minDefinedPoints || o.EvalPoints > len(samplePoints) {
+		o.EvalPoints = defaultEvalPoints
+	}
+	return o
+}
+
+// MathVerifier grades math answers by mathematical equivalence: it extracts
+// the final answer (ExtractAnswer), normalizes both sides (NormalizeAnswer)
+// and compares them (see the package documentation for the rules). It holds
+// no mutable state and is safe for concurrent use.
 type MathVerifier struct {
 	opts MathOptions
 }
 
-// NewMathVerifier returns a MathVerifier; nil opts means defaults.
+// NewMathVerifier returns a MathVerifier; nil opts means defaults, and any
+// zero or out-of-range field of opts takes its default.
 func NewMathVerifier(opts *MathOptions) *MathVerifier {
-	v := &MathVerifier{}
+	var o MathOptions
 	if opts != nil {
-		v.opts = *opts
+		o = *opts
 	}
-	if v.opts.RelTolerance <= 0 {
-		v.opts.RelTolerance = 1e-4
-	}
-	return v
+	return &MathVerifier{opts: o.withDefaults()}
 }
+
+// Options returns the options in effect, defaults filled in.
+func (v *MathVerifier) Options() MathOptions { return v.opts }
 
 // Name implements Verifier.
 func (v *MathVerifier) Name() string { return "math" }
 
-// Verify implements Verifier.
-func (v *MathVerifier) Verify(response, reference string) Verdict {
+// Verify implements Verifier. The reference may be a bare answer ("18",
+// "\frac{3}{4}") or a solution ending in "#### 18" or holding a \boxed{}.
+func (v *MathVerifier) Verify(response, reference string) (verdict Verdict) {
+	defer func() {
+		// Every path is bounded and panic-free by construction and fuzzed; a
+		// bug must still not take a pipeline worker down.
+		if r := recover(); r != nil {
+			verdict.Correct = false
+			verdict.Reason = fmt.Sprintf("not graded: internal error: %v", r)
+		}
+	}()
 	got, ok := ExtractAnswer(response)
 	if !ok {
 		return Verdict{Reason: ReasonNoAnswer}
 	}
-	want := referenceAnswer(reference)
-	if got == want {
-		return Verdict{Extracted: got, HasAnswer: true, Correct: true, Reason: "equal as strings"}
-	}
-	return Verdict{Extracted: got, HasAnswer: true, Reason: "not equal"}
+	verdict = Verdict{Extracted: got, HasAnswer: true}
+	verdict.Correct, verdict.Reason = v.Equal(got, ReferenceAnswer(reference))
+	return verdict
 }
 
-func referenceAnswer(reference string) string {
-	if a, ok := ExtractAnswer(reference); ok {
-		return a
+// Equal reports whether two answers (already extracted) are mathematically
+// equal, with a one-line reason.
+func (v *MathVerifier) Equal(got, want string) (bool, string) {
+	ng, nw := NormalizeAnswer(got), NormalizeAnswer(want)
+	if nw == "" {
+		return false, "reference answer is empty"
 	}
-	return reference
+	if ng == nw {
+		return true, fmt.Sprintf("equal after normalization: %s", ng)
+	}
+	c := comparer{
+		relTol: v.opts.RelTolerance,
+		absTol: v.opts.AbsTolerance,
+		points: v.opts.EvalPoints,
+		ev:     evaluator{maxBits: v.opts.MaxRationalBits},
+	}
+	return c.equal(parseAnswer(ng, 0), parseAnswer(nw, 0))
 }
 
-// ExtractAnswer returns the final answer of a response.
-func ExtractAnswer(response string) (answer string, ok bool) {
-	return "", false
+// ReferenceAnswer returns the final answer of a reference: the part after
+// the last "####" of a GSM8K solution, the last \boxed{} of a MATH solution,
+// or else the whole reference, trimmed.
+func ReferenceAnswer(reference string) string {
+	if strings.Contains(reference, "####") {
+		if a, pos := lastHashes(reference); pos >= 0 {
+			return trimAnswer(a)
+		}
+	}
+	if a, found, ok := lastBoxed(reference); found && ok {
+		return trimAnswer(a)
+	}
+	return trimAnswer(reference)
 }
