@@ -54,34 +54,38 @@ type Sample struct {
 // SFTExample is one released supervised fine-tuning row: a conversation whose
 // final assistant turn is a teacher rationale that passed verification.
 type SFTExample struct {
-	PromptID     string    `json:"prompt_id" parquet:"prompt_id"`
-	Messages     []Message `json:"messages" parquet:"messages,list"`
-	Answer       string    `json:"answer" parquet:"answer"`
-	Extracted    string    `json:"extracted" parquet:"extracted"`
-	Skills       []string  `json:"skills" parquet:"skills,list"`
-	Difficulty   string    `json:"difficulty" parquet:"difficulty"`
-	PassRate     float64   `json:"pass_rate" parquet:"pass_rate"`
-	Source       string    `json:"source" parquet:"source"`
-	TeacherModel string    `json:"teacher_model" parquet:"teacher_model"`
-	SampleIndex  int32     `json:"sample_index" parquet:"sample_index"`
+	PromptID  string    `json:"prompt_id" parquet:"prompt_id"`
+	Messages  []Message `json:"messages" parquet:"messages,list"`
+	Answer    string    `json:"answer" parquet:"answer"`
+	Extracted string    `json:"extracted" parquet:"extracted"`
+	// Verdict says why the verifier accepted the sample.
+	Verdict      string   `json:"verdict" parquet:"verdict"`
+	Skills       []string `json:"skills" parquet:"skills,list"`
+	Difficulty   string   `json:"difficulty" parquet:"difficulty"`
+	PassRate     float64  `json:"pass_rate" parquet:"pass_rate"`
+	Source       string   `json:"source" parquet:"source"`
+	TeacherModel string   `json:"teacher_model" parquet:"teacher_model"`
+	SampleIndex  int32    `json:"sample_index" parquet:"sample_index"`
 }
 
 // PreferencePair is one released preference row in TRL's conversational form:
 // prompt, chosen and rejected are message lists; chosen is a verified-correct
 // sample and rejected an incorrect one for the same prompt.
 type PreferencePair struct {
-	PromptID      string    `json:"prompt_id" parquet:"prompt_id"`
-	Prompt        []Message `json:"prompt" parquet:"prompt,list"`
-	Chosen        []Message `json:"chosen" parquet:"chosen,list"`
-	Rejected      []Message `json:"rejected" parquet:"rejected,list"`
-	Answer        string    `json:"answer" parquet:"answer"`
-	Skills        []string  `json:"skills" parquet:"skills,list"`
-	Difficulty    string    `json:"difficulty" parquet:"difficulty"`
-	PassRate      float64   `json:"pass_rate" parquet:"pass_rate"`
-	Source        string    `json:"source" parquet:"source"`
-	TeacherModel  string    `json:"teacher_model" parquet:"teacher_model"`
-	ChosenIndex   int32     `json:"chosen_index" parquet:"chosen_index"`
-	RejectedIndex int32     `json:"rejected_index" parquet:"rejected_index"`
+	PromptID     string    `json:"prompt_id" parquet:"prompt_id"`
+	Prompt       []Message `json:"prompt" parquet:"prompt,list"`
+	Chosen       []Message `json:"chosen" parquet:"chosen,list"`
+	Rejected     []Message `json:"rejected" parquet:"rejected,list"`
+	Answer       string    `json:"answer" parquet:"answer"`
+	Skills       []string  `json:"skills" parquet:"skills,list"`
+	Difficulty   string    `json:"difficulty" parquet:"difficulty"`
+	PassRate     float64   `json:"pass_rate" parquet:"pass_rate"`
+	Source       string    `json:"source" parquet:"source"`
+	TeacherModel string    `json:"teacher_model" parquet:"teacher_model"`
+	// RejectedVerdict says why the verifier refused the rejected sample.
+	RejectedVerdict string `json:"rejected_verdict" parquet:"rejected_verdict"`
+	ChosenIndex     int32  `json:"chosen_index" parquet:"chosen_index"`
+	RejectedIndex   int32  `json:"rejected_index" parquet:"rejected_index"`
 }
 
 // RLVRExample is one released row for reinforcement learning with verifiable

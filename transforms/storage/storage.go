@@ -1,0 +1,200 @@
+// Package storage is where releases and caches live: a local directory or an
+// S3-compatible bucket, behind one small interface that every backend passes
+// the same conformance suite for.
+//
+// Guarantees: a file written with PutFile or Put is visible whole or not at
+// all (local: write to a temporary name, then rename; S3: a single PUT), so a
+// reader never sees a half-written shard. Paths use forward slashes and are
+// relative to the store's root.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ErrNotExist is returned (wrapped) when a path holds no file.
+var ErrNotExist = fs.ErrNotExist
+
+// Store is a tree of files under a root.
+type Store interface {
+	// Put writes data to path, replacing what was there, atomically.
+	Put(ctx context.Context, path string, data []byte) error
+	// PutFile copies the local file at local to path, atomically.
+	PutFile(ctx context.Context, path, local string) error
+	// Get reads the file at path.
+	Get(ctx context.Context, path string) ([]byte, error)
+	// Open opens the file at path for reading, with random access, and
+	// returns its size.
+	Open(ctx context.Context, path string) (File, int64, error)
+	// List returns the paths under prefix, sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
+	// URL returns how a person would name path: a local path or s3:// URL.
+	URL(path string) string
+}
+
+// File is an opened file of a Store.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
+}
+
+// Options configure Open.
+type Options struct {
+	// S3Endpoint is the endpoint of an S3-compatible server (host:port or a
+	// URL); empty means AWS.
+	S3Endpoint string
+}
+
+// Open returns the store rooted at url: s3://bucket/prefix or a local path.
+func Open(url string, opts *Options) (Store, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if rest, ok := strings.CutPrefix(url, "s3://"); ok {
+		return openS3(rest, opts)
+	}
+	return NewLocal(url)
+}
+
+// Local is a Store in a local directory.
+type Local struct{ root string }
+
+// NewLocal returns the store rooted at dir, creating dir if needed.
+func NewLocal(dir string) (*Local, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return &Local{root: dir}, nil
+}
+
+func (l *Local) path(p string) (string, error) {
+	clean := filepath.Clean(filepath.FromSlash(p))
+	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("storage: path %q leaves the store", p)
+	}
+	return filepath.Join(l.root, clean), nil
+}
+
+// URL implements Store.
+func (l *Local) URL(p string) string { return filepath.Join(l.root, filepath.FromSlash(p)) }
+
+// Put implements Store.
+func (l *Local) Put(_ context.Context, p string, data []byte) error {
+	return l.write(p, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// PutFile implements Store.
+func (l *Local) PutFile(_ context.Context, p, local string) error {
+	src, err := os.Open(local)
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	defer src.Close()
+	return l.write(p, func(f *os.File) error {
+		_, err := io.Copy(f, src)
+		return err
+	})
+}
+
+// write runs fill on a temporary file beside p, syncs it and renames it to p.
+func (l *Local) write(p string, fill func(*os.File) error) error {
+	dst, err := l.path(p)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	err = fill(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dst)
+	}
+	if err != nil {
+		return fmt.Errorf("storage: writing %s: %w", dst, err)
+	}
+	return nil
+}
+
+// Get implements Store.
+func (l *Local) Get(_ context.Context, p string) ([]byte, error) {
+	full, err := l.path(p)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(full)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return data, nil
+}
+
+// Open implements Store.
+func (l *Local) Open(_ context.Context, p string) (File, int64, error) {
+	full, err := l.path(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, 0, fmt.Errorf("storage: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("storage: %w", err)
+	}
+	return f, info.Size(), nil
+}
+
+// List implements Store. Temporary files of writes in progress are skipped.
+func (l *Local) List(_ context.Context, prefix string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.Contains(d.Name(), ".tmp-") {
+			return nil
+		}
+		rel, err := filepath.Rel(l.root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, prefix) {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: listing %s: %w", l.root, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
