@@ -42,7 +42,7 @@ const (
 type node struct {
 	op   opKind
 	val  *big.Rat // opNum; shared and never mutated
-	name string // opVar, opConst, opFunc
+	name string   // opVar, opConst, opFunc
 	a, b *node
 	// frac marks \frac{int}{int}, intLit an unsigned integer literal: the
 	// two halves of a mixed number 1\frac{1}{2}.
@@ -157,6 +157,10 @@ func tokenize(s string) ([]token, error) {
 			default:
 				toks = append(toks, token{tCmd, name})
 			}
+		case c == '_' && i+1 < len(s) && isDigit(s[i+1]):
+			// LaTeX takes one character as a subscript: \log_28 is log base 2 of 8.
+			toks = append(toks, token{tOp, "_"}, token{tNum, s[i+1 : i+2]})
+			i += 2
 		case strings.IndexByte("+-*/^()[]{}|!%_", c) >= 0:
 			toks = append(toks, token{tOp, s[i : i+1]})
 			i++

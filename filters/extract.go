@@ -70,7 +70,7 @@ func trimAnswer(a string) string {
 	for {
 		before := a
 		a = strings.TrimSpace(a)
-		a = strings.TrimRight(a, ".,;:!")
+		a = strings.TrimRight(a, ".,;:") // not "!": 5! is a factorial
 		a = strings.TrimSuffix(a, "\\.")
 		a = strings.TrimSuffix(a, "\\,")
 		for _, p := range [][2]string{{"$", "$"}, {"\\(", "\\)"}, {"\\[", "\\]"}, {"**", "**"}} {

@@ -95,7 +95,8 @@ func (v *MathVerifier) Verify(response, reference string) (verdict Verdict) {
 // Equal reports whether two answers (already extracted) are mathematically
 // equal, with a one-line reason.
 func (v *MathVerifier) Equal(got, want string) (bool, string) {
-	ng, nw := NormalizeAnswer(got), NormalizeAnswer(want)
+	ug, uw := normalizeNotation(got), normalizeNotation(want)
+	ng, nw := dropLeadingVariable(ug), dropLeadingVariable(uw)
 	if nw == "" {
 		return false, "reference answer is empty"
 	}
@@ -108,7 +109,52 @@ func (v *MathVerifier) Equal(got, want string) (bool, string) {
 		points: v.opts.EvalPoints,
 		ev:     evaluator{maxBits: v.opts.MaxRationalBits},
 	}
-	return c.equal(parseAnswer(ng, 0), parseAnswer(nw, 0))
+	pg, pw := parseAnswer(ng, 0), parseAnswer(nw, 0)
+	ok, why := c.equal(pg, pw)
+	if ok || (ug == ng && uw == nw && pg.kind != kindRelation && pw.kind != kindRelation) {
+		return ok, why
+	}
+	// A leading "y =" was dropped from one side, or one side is a relation:
+	// compare the relations as written (y = 2x+3 against 2x - y + 3 = 0),
+	// then a relation with a lone variable side against the other answer
+	// (2x + 3 = y against 2x + 3).
+	rg, rw := pg, pw
+	if ug != ng {
+		rg = parseAnswer(ug, 0)
+	}
+	if uw != nw {
+		rw = parseAnswer(uw, 0)
+	}
+	if rg.kind == kindRelation && rw.kind == kindRelation {
+		if ok, why := c.equal(rg, rw); ok {
+			return ok, why
+		}
+	}
+	if side := loneVariableSide(pg); side != nil && pw.kind == kindScalar {
+		if ok, why := c.equal(side, pw); ok {
+			return ok, why
+		}
+	}
+	if side := loneVariableSide(pw); side != nil && pg.kind == kindScalar {
+		if ok, why := c.equal(pg, side); ok {
+			return ok, why
+		}
+	}
+	return false, why
+}
+
+// loneVariableSide returns the other side of a relation "expr = y", or nil.
+func loneVariableSide(a *answer) *answer {
+	if a.kind != kindRelation || a.rel != "=" {
+		return nil
+	}
+	switch {
+	case a.rhs.op == opVar:
+		return &answer{kind: kindScalar, src: a.src, expr: a.lhs}
+	case a.lhs.op == opVar:
+		return &answer{kind: kindScalar, src: a.src, expr: a.rhs}
+	}
+	return nil
 }
 
 // ReferenceAnswer returns the final answer of a reference: the part after

@@ -26,6 +26,11 @@ import (
 // Inputs longer than MaxAnswerBytes are returned trimmed but otherwise
 // unchanged. NormalizeAnswer is pure and safe for concurrent use.
 func NormalizeAnswer(s string) string {
+	return dropLeadingVariable(normalizeNotation(s))
+}
+
+// normalizeNotation is NormalizeAnswer without removing a leading "x =".
+func normalizeNotation(s string) string {
 	s = trimAnswer(s)
 	if len(s) > MaxAnswerBytes {
 		return s
@@ -45,9 +50,8 @@ func NormalizeAnswer(s string) string {
 	s = braceArguments(s)
 	s = removeThousands(s)
 	s = squeezeSpaces(s)
-	s = strings.Trim(s, ".,;:!")
+	s = strings.TrimRight(s, ".,;:")
 	s = leadingZero(s)
-	s = dropLeadingVariable(s)
 	s = strings.ReplaceAll(s, "infinity", `\infty`)
 	if s == "inf" || s == "+inf" || s == "-inf" {
 		s = strings.Replace(s, "inf", `\infty`, 1)
@@ -84,6 +88,7 @@ var symbolReplacer = strings.NewReplacer(
 	`\biggl`, "", `\biggr`, "", `\big`, "", `\Big`, "",
 	`\displaystyle`, "",
 	`\textstyle`, "",
+	`\\`, `\\`, // a row break, listed so that "\\ " is not read as "\ "
 	`\!`, "",
 	`\,`, " ",
 	`\;`, " ",
