@@ -197,7 +197,7 @@ func (c *Cache) get(ctx context.Context, key string) (cacheEntry, bool, error) {
 		return cacheEntry{}, false, nil
 	}
 	if err != nil {
-		return cacheEntry{}, false, fmt.Errorf("teacher: cache get: %w", err)
+		return cacheEntry{}, false, fmt.Errorf("cache get: %w", err)
 	}
 	var e cacheEntry
 	if json.Unmarshal(b, &e) != nil || e.Version != cacheVersion {
@@ -213,7 +213,7 @@ func (c *Cache) put(ctx context.Context, key string, e cacheEntry) error {
 		return err
 	}
 	if err := c.blobs.Put(ctx, key, b); err != nil {
-		return fmt.Errorf("teacher: cache put: %w", err)
+		return fmt.Errorf("cache put: %w", err)
 	}
 	return nil
 }

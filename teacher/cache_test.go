@@ -1,0 +1,188 @@
+package teacher
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/syllabus-dev/syllabus/teacher/blobtest"
+)
+
+func TestBlobsConformance(t *testing.T) {
+	t.Run("DirBlobs", func(t *testing.T) {
+		dir := t.TempDir()
+		blobtest.Run(t, func(t *testing.T) Blobs {
+			b, err := NewDirBlobs(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		})
+	})
+	t.Run("MemBlobs", func(t *testing.T) {
+		b := NewMemBlobs()
+		blobtest.Run(t, func(t *testing.T) Blobs { return b })
+	})
+}
+
+func TestSampleKey(t *testing.T) {
+	seed, seed2 := int64(1), int64(2)
+	base := Request{Model: "m", Messages: userMsg("q"), N: 4, Temperature: 0.7, MaxTokens: 100, Seed: &seed}
+	same := base
+	same.N = 8
+	same.Stop = []string{} // empty and nil stop lists mean the same
+	if SampleKey(base, 2) != SampleKey(same, 2) {
+		t.Errorf("N or an empty stop list changed the key")
+	}
+	tests := []struct {
+		name string
+		edit func(*Request)
+		idx  int
+	}{
+		{"index", func(r *Request) {}, 3},
+		{"model", func(r *Request) { r.Model = "m2" }, 2},
+		{"messages", func(r *Request) { r.Messages = userMsg("q2") }, 2},
+		{"temperature", func(r *Request) { r.Temperature = 0.8 }, 2},
+		{"top_p", func(r *Request) { r.TopP = 0.9 }, 2},
+		{"max_tokens", func(r *Request) { r.MaxTokens = 101 }, 2},
+		{"seed", func(r *Request) { r.Seed = &seed2 }, 2},
+		{"no seed", func(r *Request) { r.Seed = nil }, 2},
+		{"stop", func(r *Request) { r.Stop = []string{"x"} }, 2},
+		{"extra", func(r *Request) { r.Extra = map[string]any{"top_k": 20} }, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base
+			tt.edit(&r)
+			if SampleKey(r, tt.idx) == SampleKey(base, 2) {
+				t.Errorf("changing %s kept the key", tt.name)
+			}
+		})
+	}
+}
+
+func cacheConfig(t testing.TB, sim *Sim, dir string) *Client {
+	cfg := testConfig(sim.URL(), sim.Model())
+	cfg.CacheDir = dir
+	cfg.MaxConcurrency = 8
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func cachePrompt(i int) string { return fmt.Sprintf("What is %d+%d?", i, 2*i) }
+
+// A second run of the same work against the same cache makes no calls and
+// returns identical samples, even from a different server URL.
+func TestCacheRerunMakesNoCalls(t *testing.T) {
+	dir := t.TempDir()
+	sim := startSim(t, SimConfig{Solve: addSolver, Accuracy: 0.5, Slots: 8})
+	first := runPrompts(t, cacheConfig(t, sim, dir), 8, 50, 4, cachePrompt)
+	calls := sim.Stats().Requests
+
+	sim2 := startSim(t, SimConfig{Solve: addSolver, Accuracy: 0.5, Slots: 8})
+	c2 := cacheConfig(t, sim2, dir)
+	second := runPrompts(t, c2, 8, 50, 4, cachePrompt)
+	if n := sim2.Stats().Requests; n != 0 {
+		t.Errorf("rerun made %d requests, want 0 (first run made %d)", n, calls)
+	}
+	for k, r := range second {
+		if r.Err != nil || !r.Response.Cached {
+			t.Fatalf("prompt %v: err %v, cached %v", k, r.Err, r.Response != nil && r.Response.Cached)
+		}
+		for i, ch := range r.Response.Choices {
+			if ch.Text != first[k].Response.Choices[i].Text {
+				t.Errorf("prompt %v sample %d differs from the first run", k, i)
+			}
+		}
+	}
+	u := c2.Usage()[sim.Model()]
+	if u.CachedSamples != 200 || u.PromptTokens != 0 || u.CachedTokens == 0 {
+		t.Errorf("rerun usage = %+v, want 200 cached samples and no tokens spent", u)
+	}
+}
+
+// Raising the number of samples asks only for the new ones.
+func TestCacheGrowsSamples(t *testing.T) {
+	sim := startSim(t, SimConfig{Solve: addSolver, Accuracy: 0.5})
+	c := cacheConfig(t, sim, t.TempDir())
+	ctx := context.Background()
+	if _, err := c.Complete(ctx, Request{Messages: userMsg("q"), N: 4, Temperature: 1}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Complete(ctx, Request{Messages: userMsg("q"), N: 6, Temperature: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := sim.Stats(); st.Requests != 2 || st.Samples != 6 || len(resp.Choices) != 6 {
+		t.Errorf("server drew %d samples in %d requests, want 6 in 2", st.Samples, st.Requests)
+	}
+}
+
+// TestCrashHelper is the child process of TestCacheSurvivesKill9.
+func TestCrashHelper(t *testing.T) {
+	url := os.Getenv("TEACHER_CRASH_URL")
+	if url == "" {
+		t.Skip("helper process for TestCacheSurvivesKill9")
+	}
+	count, _ := strconv.Atoi(os.Getenv("TEACHER_CRASH_COUNT"))
+	cfg := testConfig(url, "sim-teacher")
+	cfg.CacheDir = os.Getenv("TEACHER_CRASH_CACHE")
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPrompts(t, c, 8, count, 2, cachePrompt)
+}
+
+// A run killed with SIGKILL halfway and restarted repeats no completed
+// call: its total requests stay within 5 % of a clean run's.
+func TestCacheSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	const prompts = 400
+	simCfg := SimConfig{Solve: addSolver, Accuracy: 0.5, Slots: 8, Latency: 5 * time.Millisecond}
+
+	clean := startSim(t, simCfg)
+	runPrompts(t, cacheConfig(t, clean, t.TempDir()), 8, prompts, 2, cachePrompt)
+	cleanRequests := clean.Stats().Requests
+
+	sim := startSim(t, simCfg)
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
+	cmd.Env = append(os.Environ(), "TEACHER_CRASH_URL="+sim.URL(), "TEACHER_CRASH_CACHE="+dir,
+		"TEACHER_CRASH_COUNT="+strconv.Itoa(prompts))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for sim.Stats().Completed < prompts/2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Kill() // SIGKILL
+	cmd.Wait()
+	killedAt := sim.Stats().Requests
+	if killedAt >= prompts {
+		t.Fatalf("child finished (%d requests) before it was killed", killedAt)
+	}
+
+	results := runPrompts(t, cacheConfig(t, sim, dir), 8, prompts, 2, cachePrompt)
+	for k, r := range results {
+		if r.Err != nil {
+			t.Fatalf("prompt %v after restart: %v", k, r.Err)
+		}
+	}
+	total := sim.Stats().Requests
+	ratio := float64(total) / float64(cleanRequests)
+	t.Logf("clean run %d requests; killed after %d, restart made %d more: %d total, %.3f× clean", cleanRequests, killedAt, total-killedAt, total, ratio)
+	if ratio > 1.05 {
+		t.Errorf("kill -9 and rerun made %.3f× the clean run's requests, want ≤ 1.05", ratio)
+	}
+}
