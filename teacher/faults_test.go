@@ -13,13 +13,18 @@ import (
 // runPrompts sends count prompts through a Pool of size conc and returns the
 // results by key.
 func runPrompts(t testing.TB, c Completer, conc, count, n int, prompt func(i int) string) map[any]Result {
+	return runRequests(t, c, conc, count, func(i int) Request {
+		return Request{Messages: userMsg(prompt(i)), N: n, Temperature: 1}
+	})
+}
+
+func runRequests(t testing.TB, c Completer, conc, count int, request func(i int) Request) map[any]Result {
 	t.Helper()
 	pool := NewPool(c, conc)
 	out := map[any]Result{}
 	ctx := context.Background()
 	for i := range count {
-		req := Request{Messages: userMsg(prompt(i)), N: n, Temperature: 1}
-		if err := pool.Submit(ctx, i, req); err != nil {
+		if err := pool.Submit(ctx, i, request(i)); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range pool.Ready() {
