@@ -17,6 +17,10 @@ type Config struct {
 	// is the fraction of a benchmark item's words covered by n-grams the
 	// record shares with it. Default 0.5.
 	Threshold float64 `yaml:"threshold"`
+	// MinMatchedWords: a match must cover at least this many of the item's
+	// words (all of them for shorter items), so one shared stock phrase
+	// ("find the value of the") never flags a short item. Default 8.
+	MinMatchedWords int `yaml:"min_matched_words"`
 	// MinItemWords: benchmark items (or solutions) with fewer normalized words
 	// are not indexed, because a phrase that short ("Simplify 2x") cannot
 	// identify an item. Default 4.
@@ -65,6 +69,7 @@ func DefaultConfig() Config {
 	return Config{
 		NgramSize:              5,
 		Threshold:              0.5,
+		MinMatchedWords:        5,
 		MinItemWords:           4,
 		MaxItemsPerNgram:       50,
 		BloomFalsePositiveRate: 0.01,
@@ -90,6 +95,9 @@ func (c Config) Validate() error {
 	}
 	if c.MinItemWords < 1 {
 		bad = append(bad, "decontam.min_item_words must be >= 1")
+	}
+	if c.MinMatchedWords < 1 {
+		bad = append(bad, "decontam.min_matched_words must be >= 1")
 	}
 	if c.MaxItemsPerNgram < 1 {
 		bad = append(bad, "decontam.max_items_per_ngram must be >= 1")

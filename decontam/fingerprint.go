@@ -127,7 +127,7 @@ const fingerprintMagic = "syllabus-decontam-fingerprints-v1\n"
 
 // WriteFingerprints writes the fingerprints of sets, for n-grams of n words,
 // in the format Builtin embeds and LoadFingerprints reads: gzip over a magic
-// line, then varints and little-endian 64-bit hashes. The file holds set
+// line, then varints and little-endian 48-bit hashes. The file holds set
 // names, versions and item ids, word counts and n-gram hashes; no text.
 func WriteFingerprints(w io.Writer, sets []Benchmark, n int) error {
 	if n < 1 || n > maxNgramSize {
@@ -165,7 +165,7 @@ func (fp *fingerprints) write(w io.Writer) error {
 		uvarint(uint64(p.words))
 		for _, g := range p.grams {
 			binary.LittleEndian.PutUint64(buf[:8], g)
-			bw.Write(buf[:8])
+			bw.Write(buf[:gramBytes])
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -236,7 +236,7 @@ func readFingerprints(r io.Reader) (fp *fingerprints, err error) {
 		}
 		p.grams = make([]uint64, 0, min(ngrams, 1<<16))
 		for range ngrams {
-			if _, err := io.ReadFull(br, buf[:]); err != nil {
+			if _, err := io.ReadFull(br, buf[:gramBytes]); err != nil {
 				readErr = err
 				break
 			}

@@ -56,9 +56,20 @@ func prefixHashes(prefix []uint64, hashes []uint64) []uint64 {
 	return prefix
 }
 
+// gramBits is the width of n-gram hashes. 48 bits keep the embedded
+// fingerprints small; with under a million indexed n-grams, a text's n-gram
+// collides with one by chance with probability below 4e-9, and a match needs
+// a chain of n-grams covering a large part of one item, so chance collisions
+// do not produce reports.
+const (
+	gramBits  = 48
+	gramBytes = gramBits / 8
+	gramMask  = 1<<gramBits - 1
+)
+
 // gramHash is the hash of the L words starting at word i, given prefix from
 // prefixHashes. L <= maxNgramSize.
 func gramHash(prefix []uint64, i, L int) uint64 {
 	raw := prefix[i+L] - prefix[i]*rollPow[L]
-	return mix64(raw ^ uint64(L)*lenSalt)
+	return mix64(raw^uint64(L)*lenSalt) & gramMask
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -220,7 +219,10 @@ type scratch struct {
 	words  words
 	prefix []uint64
 	hits   []hit
-	cpos   []uint32
+	chain  []hit
+	best   []hit
+	tails  []int32
+	parent []int32
 	key    [8]byte
 }
 
@@ -272,8 +274,12 @@ func (ix *Index) probe(sc *scratch, g uint64, cpos int) {
 	}
 }
 
-// score turns hits into matches: per part, the fraction of its words covered
-// by matched n-grams; per item, its best part.
+// score turns hits into matches. Per benchmark part, the hits are chained:
+// the longest run of hits that advance together in the part and in the text
+// (a longest increasing subsequence), so one phrase of the text cannot count
+// for several places of the part, and repeated phrases count once. The
+// part's score is the fraction of its words the chain covers; an item's is
+// its best part's.
 func (ix *Index) score(sc *scratch) []Match {
 	hits := sc.hits
 	slices.SortFunc(hits, func(a, b hit) int {
@@ -283,32 +289,41 @@ func (ix *Index) score(sc *scratch) []Match {
 		if c := cmp.Compare(a.pos, b.pos); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.cpos, b.cpos)
+		return cmp.Compare(b.cpos, a.cpos) // at most one hit per pos in a chain
 	})
 	var matches []Match
-	curItem, best, bestFrom, bestTo := int32(-1), 0.0, 0, 0
+	curItem, best := int32(-1), 0.0
 	flush := func() {
 		if curItem >= 0 && best >= ix.cfg.Threshold {
-			matches = append(matches, ix.match(sc, curItem, best, hits[bestFrom:bestTo]))
+			matches = append(matches, ix.match(sc, curItem, best))
 		}
 	}
 	for i := 0; i < len(hits); {
+		j := i + 1
+		for j < len(hits) && hits[j].part == hits[i].part {
+			j++
+		}
 		part := ix.parts[hits[i].part]
 		span := uint32(min(ix.cfg.NgramSize, int(part.words)))
-		j, covered, end := i, uint32(0), uint32(0)
-		for ; j < len(hits) && hits[j].part == hits[i].part; j++ {
-			s, e := hits[j].pos, hits[j].pos+span
-			if e > end {
-				covered += e - max(s, end)
+		chain := sc.chainOf(hits[i:j])
+		covered, end := uint32(0), uint32(0)
+		for _, h := range chain {
+			if e := h.pos + span; e > end {
+				covered += e - max(h.pos, end)
 				end = e
 			}
 		}
 		score := float64(covered) / float64(part.words)
+		if covered < uint32(min(ix.cfg.MinMatchedWords, int(part.words))) {
+			score = 0
+		}
 		if part.item != curItem {
 			flush()
-			curItem, best, bestFrom, bestTo = part.item, score, i, j
-		} else if score > best {
-			best, bestFrom, bestTo = score, i, j
+			curItem, best = part.item, -1
+		}
+		if score > best {
+			best = score
+			sc.best = append(sc.best[:0], chain...)
 		}
 		i = j
 	}
@@ -325,23 +340,49 @@ func (ix *Index) score(sc *scratch) []Match {
 	return matches
 }
 
-func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match {
+// chainOf returns the longest subsequence of hits (sorted by pos, then cpos
+// descending) whose pos and cpos both strictly increase.
+func (sc *scratch) chainOf(hits []hit) []hit {
+	if len(hits) == 1 {
+		sc.chain = append(sc.chain[:0], hits[0])
+		return sc.chain
+	}
+	// Patience sorting: tails[k] is the index of the hit ending the best
+	// chain of length k+1 found so far; parent links chains back.
+	sc.tails = sc.tails[:0]
+	sc.parent = slices.Grow(sc.parent[:0], len(hits))[:len(hits)]
+	for i, h := range hits {
+		k, _ := slices.BinarySearchFunc(sc.tails, h.cpos, func(t int32, c uint32) int {
+			return cmp.Compare(hits[t].cpos, c)
+		})
+		if k > 0 {
+			sc.parent[i] = sc.tails[k-1]
+		} else {
+			sc.parent[i] = -1
+		}
+		if k == len(sc.tails) {
+			sc.tails = append(sc.tails, int32(i))
+		} else {
+			sc.tails[k] = int32(i)
+		}
+	}
+	sc.chain = sc.chain[:0]
+	for t := sc.tails[len(sc.tails)-1]; t >= 0; t = sc.parent[t] {
+		sc.chain = append(sc.chain, hits[t])
+	}
+	slices.Reverse(sc.chain)
+	return sc.chain
+}
+
+func (ix *Index) match(sc *scratch, item int32, score float64) Match {
 	meta := ix.fp.items[item]
 	m := Match{Benchmark: ix.fp.sets[meta.set].Name, BenchmarkID: meta.id, Score: score}
-	if ix.cfg.MaxReportedNgrams == 0 {
+	if ix.cfg.MaxReportedNgrams == 0 || len(sc.best) == 0 {
 		return m
 	}
-	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
-	sc.cpos = sc.cpos[:0]
-	for _, h := range hits {
-		sc.cpos = append(sc.cpos, h.cpos)
-	}
-	slices.Sort(sc.cpos)
-	sc.cpos = slices.Compact(sc.cpos)
-	for _, c := range sc.cpos[:min(len(sc.cpos), ix.cfg.MaxReportedNgrams)] {
-		m.MatchedNgrams = append(m.MatchedNgrams, sc.words.join(int(c), int(c)+span))
+	span := min(ix.cfg.NgramSize, int(ix.parts[sc.best[0].part].words))
+	for _, h := range sc.best[:min(len(sc.best), ix.cfg.MaxReportedNgrams)] {
+		m.MatchedNgrams = append(m.MatchedNgrams, sc.words.join(int(h.cpos), int(h.cpos)+span))
 	}
 	return m
 }
-
-var _ = bits.Len

@@ -1,0 +1,238 @@
+package decontam
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// The evaluation set: every question of every shared benchmark, put through
+// each transformation below, mixed with the clean GSM8K training prompts.
+
+const (
+	sharedBenchmarks = "../../shared/benchmarks"
+	sharedGSM8KTrain = "../../shared/datasets/gsm8k/train.jsonl"
+)
+
+func readShared(t testing.TB) []Benchmark {
+	t.Helper()
+	if _, err := os.Stat(sharedBenchmarks); err != nil {
+		t.Skipf("shared benchmarks absent: %v", err)
+	}
+	sets, err := ReadDir(os.DirFS(sharedBenchmarks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sets
+}
+
+// cleanPrompts returns the questions of GSM8K train.
+func cleanPrompts(t testing.TB) []string {
+	t.Helper()
+	f, err := os.Open(sharedGSM8KTrain)
+	if err != nil {
+		t.Skipf("shared GSM8K train absent: %v", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec struct {
+			Question string `json:"question"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec.Question)
+	}
+	return out
+}
+
+type transformation struct {
+	name string
+	// apply returns the transformed text, or false when it does not apply
+	// to q (a question with no number cannot have one changed).
+	apply func(q string, r *rand.Rand) (string, bool)
+}
+
+var numberRE = regexp.MustCompile(`[0-9]+`)
+
+var instructions = []string{
+	"Solve the following math problem step by step. Put your final answer within \\boxed{}.\n\n%s",
+	"Question: %s\nAnswer: Let's think step by step.",
+	"You are a helpful math tutor. Please solve this problem and explain your reasoning.\n\nProblem:\n%s\n\nSolution:",
+	"<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n",
+}
+
+var chats = []string{
+	"Hi! I'm working through my homework tonight and got stuck on one of the exercises our teacher handed out on Friday. I tried drawing a picture and setting up a table, but my numbers never come out clean, and I'm starting to think I misread something. Here's the exact exercise from the sheet: %s I'd really appreciate a careful explanation of the method too, not just the final result, because the quiz next week will have similar ones and I want to be able to do them on my own. Thanks so much for your patience!",
+	"Context: our study group meets on Tuesdays and we take turns presenting a problem we found interesting. This week it's my turn, and I picked the following one because it looked simple at first but we argued about it for half an hour.\n\n%s\n\nCan you write up a clear solution that I could present on the whiteboard, with each step justified, and point out the most common mistake people make on problems of this kind?",
+}
+
+var transformations = []transformation{
+	{"verbatim", func(q string, _ *rand.Rand) (string, bool) { return q, true }},
+	{"spacing+case", func(q string, r *rand.Rand) (string, bool) {
+		seps := []string{" ", "  ", "\n", " \t ", "   "}
+		fields := strings.Fields(q)
+		mode := r.IntN(3)
+		for i, f := range fields {
+			switch {
+			case mode == 0:
+				fields[i] = strings.ToUpper(f)
+			case mode == 1:
+				fields[i] = strings.ToLower(f)
+			case r.IntN(2) == 0:
+				fields[i] = strings.ToUpper(f)
+			}
+		}
+		var b strings.Builder
+		for i, f := range fields {
+			if i > 0 {
+				b.WriteString(seps[r.IntN(len(seps))])
+			}
+			b.WriteString(f)
+		}
+		return b.String(), true
+	}},
+	{"instruction", func(q string, r *rand.Rand) (string, bool) {
+		return fmt.Sprintf(instructions[r.IntN(len(instructions))], q), true
+	}},
+	{"punctuation+quotes", func(q string, _ *rand.Rand) (string, bool) {
+		open := true
+		var b strings.Builder
+		for _, c := range q {
+			switch c {
+			case '\'':
+				b.WriteRune('’')
+			case '"':
+				if open {
+					b.WriteRune('“')
+				} else {
+					b.WriteRune('”')
+				}
+				open = !open
+			case ',':
+				// dropped
+			case '.':
+				b.WriteString(" ;")
+			case '?':
+				b.WriteString(" ?!")
+			case ':':
+				b.WriteString(" —")
+			case '$':
+				// inline math delimiters dropped
+			case '-':
+				b.WriteString(" – ")
+			default:
+				b.WriteRune(c)
+			}
+		}
+		return b.String(), true
+	}},
+	{"chat", func(q string, r *rand.Rand) (string, bool) {
+		return fmt.Sprintf(chats[r.IntN(len(chats))], q), true
+	}},
+	{"truncated70", func(q string, _ *rand.Rand) (string, bool) {
+		cut := len(q) * 7 / 10
+		for cut > 0 && !utf8.RuneStart(q[cut]) {
+			cut--
+		}
+		return q[:cut], true
+	}},
+	{"number-changed", func(q string, r *rand.Rand) (string, bool) {
+		locs := numberRE.FindAllStringIndex(q, -1)
+		if len(locs) == 0 {
+			return "", false
+		}
+		loc := locs[r.IntN(len(locs))]
+		v, _ := strconv.Atoi(q[loc[0]:loc[1]])
+		return q[:loc[0]] + strconv.Itoa(v+1+r.IntN(9)) + q[loc[1]:], true
+	}},
+}
+
+type evalCounts struct{ positives, flagged, rightItem int }
+
+func TestPrecisionRecall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluation over all shared benchmarks")
+	}
+	sets := readShared(t)
+	clean := cleanPrompts(t)
+	ix, err := Build(sets, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	counts := make([]evalCounts, len(transformations))
+	missed := map[string][]string{}
+	for _, set := range sets {
+		for _, item := range set.Items {
+			for ti, tr := range transformations {
+				text, ok := tr.apply(item.Question, r)
+				if !ok {
+					continue
+				}
+				c := &counts[ti]
+				c.positives++
+				ms := ix.Check(text)
+				if len(ms) == 0 {
+					missed[tr.name] = append(missed[tr.name], set.Name+"/"+item.ID+": "+text)
+					continue
+				}
+				c.flagged++
+				for _, m := range ms {
+					if m.Benchmark == set.Name && m.BenchmarkID == item.ID {
+						c.rightItem++
+						break
+					}
+				}
+			}
+		}
+	}
+	falsePos := 0
+	for _, p := range clean {
+		if ms := ix.Check(p); len(ms) > 0 {
+			falsePos++
+			if testing.Verbose() {
+				t.Logf("clean flagged: %.2f %s/%s %q\n  %q", ms[0].Score, ms[0].Benchmark, ms[0].BenchmarkID, p, ms[0].MatchedNgrams)
+			}
+		}
+	}
+	var tot evalCounts
+	t.Logf("%-20s %9s %8s %7s %9s %10s", "transformation", "positives", "flagged", "recall", "precision", "right item")
+	for ti, c := range counts {
+		tot.positives += c.positives
+		tot.flagged += c.flagged
+		tot.rightItem += c.rightItem
+		t.Logf("%-20s %9d %8d %7.4f %9.4f %10.4f", transformations[ti].name, c.positives, c.flagged,
+			float64(c.flagged)/float64(c.positives), float64(c.flagged)/float64(c.flagged+falsePos), float64(c.rightItem)/float64(c.flagged))
+	}
+	recall := float64(tot.flagged) / float64(tot.positives)
+	precision := float64(tot.flagged) / float64(tot.flagged+falsePos)
+	t.Logf("%-20s %9d %8d %7.4f %9.4f %10.4f", "overall", tot.positives, tot.flagged, recall, precision, float64(tot.rightItem)/float64(tot.flagged))
+	t.Logf("clean GSM8K-train prompts: %d, flagged: %d", len(clean), falsePos)
+	if testing.Verbose() {
+		for name, ms := range missed {
+			for i, m := range ms {
+				if i == 15 {
+					break
+				}
+				t.Logf("missed %s: %.200q", name, m)
+			}
+		}
+	}
+	if recall < 0.95 {
+		t.Errorf("recall %.4f < 0.95", recall)
+	}
+	if precision < 0.99 {
+		t.Errorf("precision %.4f < 0.99", precision)
+	}
+}
