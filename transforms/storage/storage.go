@@ -3,9 +3,16 @@
 // the same conformance suite for.
 //
 // Guarantees: a file written with PutFile or Put is visible whole or not at
-// all (local: write to a temporary name, then rename; S3: a single PUT), so a
-// reader never sees a half-written shard. Paths use forward slashes and are
-// relative to the store's root.
+// all (local: write to a temporary name, then rename; S3: one PUT, or for a
+// big file a multipart upload, which S3 shows only once it completes), so a
+// reader never sees a half-written shard. Paths use forward slashes, are
+// relative to the store's root and are cleaned ("a//b" is "a/b"); a path that
+// climbs out of the root ("../x", "/x") is refused. Reading a path that holds
+// no file fails with an error that wraps ErrNotExist, in every backend.
+//
+// s3:// URLs take their credentials from the standard AWS environment
+// variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+// AWS_REGION), then from the AWS shared credentials file (AWS_PROFILE).
 package storage
 
 import (
@@ -49,9 +56,15 @@ type File interface {
 
 // Options configure Open.
 type Options struct {
-	// S3Endpoint is the endpoint of an S3-compatible server (host:port or a
-	// URL); empty means AWS.
+	// S3Endpoint is the endpoint of an S3-compatible server: "host:port"
+	// or "https://host:port" (TLS), or "http://host:port" (plain HTTP, for a
+	// server on loopback or a private network). Giving one also selects
+	// path-style requests (http://host/bucket/key). Empty means AWS S3.
 	S3Endpoint string
+	// S3Region is the bucket's region. Empty means $AWS_REGION, then
+	// $AWS_DEFAULT_REGION, and if both are unset the client asks the server
+	// for the bucket's location once.
+	S3Region string
 }
 
 // Open returns the store rooted at url: s3://bucket/prefix or a local path.
@@ -79,7 +92,10 @@ func NewLocal(dir string) (*Local, error) {
 func (l *Local) path(p string) (string, error) {
 	clean := filepath.Clean(filepath.FromSlash(p))
 	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("storage: path %q leaves the store", p)
+		return "", fmt.Errorf("storage: path %q leaves the store %s", p, l.root)
+	}
+	if clean == "." {
+		return "", fmt.Errorf("storage: empty path in the store %s", l.root)
 	}
 	return filepath.Join(l.root, clean), nil
 }
