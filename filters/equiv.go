@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 )
 
@@ -399,6 +400,7 @@ func (c *comparer) equalScalars(a, b *answer) (bool, string) {
 // pseudo-random rational points. proportional relaxes equality to f = k g
 // for a constant k != 0 (positive when positive is set), for relations.
 func (c *comparer) equalFunctions(f, g *node, vars []string, fs, gs string, proportional bool) (bool, string) {
+	slices.Sort(vars) // the same variable gets the same values whichever side it came from
 	var ratio value
 	haveRatio := false
 	defined := 0
@@ -474,6 +476,7 @@ func (c *comparer) equalRelations(a, b *answer) (bool, string) {
 // negativeRatio reports whether f/g is negative at the first point where
 // both are defined and nonzero.
 func (c *comparer) negativeRatio(f, g *node, vars []string) bool {
+	slices.Sort(vars)
 	for p := 0; p < c.points; p++ {
 		c.ev.env = c.ev.env[:0]
 		for i, name := range vars {

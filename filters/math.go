@@ -97,8 +97,8 @@ func (v *MathVerifier) Verify(response, reference string) (verdict Verdict) {
 func (v *MathVerifier) Equal(got, want string) (bool, string) {
 	ug, uw := normalizeNotation(got), normalizeNotation(want)
 	ng, nw := dropLeadingVariable(ug), dropLeadingVariable(uw)
-	if nw == "" {
-		return false, "reference answer is empty"
+	if nw == "" || ng == "" {
+		return false, "not equal: an answer is empty after normalization"
 	}
 	if ng == nw {
 		return true, fmt.Sprintf("equal after normalization: %s", ng)
