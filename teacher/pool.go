@@ -77,3 +77,14 @@ func (p *Pool) Drain() []Result {
 	p.wg.Wait()
 	return p.Ready()
 }
+
+// SaturatingConcurrency is the number of requests to keep in flight so a
+// server with slots decode slots (vLLM --max-num-seqs, SGLang
+// --max-running-requests, TGI --max-concurrent-requests) never idles:
+// twice as many, so that while one set decodes the next waits in the
+// server's queue. With exactly slots in flight, every slot idles for the
+// client's round trip after each request; with a smaller margin, slots that
+// finish together (equal-length samples) outrun the queue.
+func SaturatingConcurrency(slots int) int {
+	return 2 * slots
+}

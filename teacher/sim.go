@@ -1,6 +1,7 @@
 package teacher
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -82,6 +83,9 @@ type SimStats struct {
 	Slots                        int
 	// PeakBusy is the largest number of slots busy at once.
 	PeakBusy int
+	// RampUp is the time from FirstArrival until every slot was busy
+	// (0 if that never happened).
+	RampUp time.Duration
 	// Utilization is BusySlotSeconds / (Slots × (LastCompletion −
 	// FirstArrival)): 1 means every slot decoded all the time.
 	Utilization float64
@@ -94,7 +98,7 @@ type Sim struct {
 	gen   generator
 	ln    net.Listener
 	srv   *http.Server
-	slots chan struct{}
+	slots *slotScheduler
 
 	faultMu  sync.Mutex
 	faultRNG *rand.Rand
@@ -102,7 +106,6 @@ type Sim struct {
 
 	mu    sync.Mutex
 	stats SimStats
-	busy  int
 }
 
 // generator produces the n samples of a request, or an error message the
@@ -139,7 +142,7 @@ func (s *Sim) start() (*Sim, error) {
 	if s.cfg.RetryAfter <= 0 {
 		s.cfg.RetryAfter = time.Second
 	}
-	s.slots = make(chan struct{}, s.cfg.Slots)
+	s.slots = newSlotScheduler(s.cfg.Slots)
 	s.faultRNG = rand.New(rand.NewPCG(uint64(s.cfg.Seed), 0x5eed))
 	s.stats.Slots = s.cfg.Slots
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -171,6 +174,7 @@ func (s *Sim) Stats() SimStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
+	st.PeakBusy, st.RampUp = s.slots.peakAndFull(st.FirstArrival)
 	if span := st.LastCompletion.Sub(st.FirstArrival).Seconds(); span > 0 {
 		st.Utilization = st.BusySlotSeconds / (float64(st.Slots) * span)
 	}
@@ -182,6 +186,7 @@ func (s *Sim) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats = SimStats{Slots: s.cfg.Slots}
+	s.slots.resetPeak()
 }
 
 func (s *Sim) count(f func(st *SimStats)) {
@@ -289,28 +294,22 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Decode: wait for a slot, hold it for Latency.
-	select {
-	case s.slots <- struct{}{}:
-	case <-r.Context().Done():
+	start, ok := s.slots.acquire(r.Context())
+	if !ok {
 		return
 	}
-	start := time.Now()
-	s.mu.Lock()
-	s.busy++
-	s.stats.PeakBusy = max(s.stats.PeakBusy, s.busy)
-	s.mu.Unlock()
-	if c.Latency > 0 {
-		t := time.NewTimer(c.Latency)
+	end := start.Add(c.Latency)
+	if wait := time.Until(end); wait > 0 {
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+			end = time.Now()
 		}
 	}
-	end := time.Now()
-	<-s.slots
+	s.slots.release(end)
 	s.mu.Lock()
-	s.busy--
 	s.stats.BusySlotSeconds += end.Sub(start).Seconds()
 	if end.After(s.stats.LastCompletion) {
 		s.stats.LastCompletion = end
@@ -471,4 +470,89 @@ func wrongAnswer(prompt, right string, known bool, rng *rand.Rand) string {
 		w++
 	}
 	return strconv.FormatInt(w, 10)
+}
+
+// slotScheduler models a GPU server's decode slots in the server's own
+// time: a request decodes for Latency from the moment it gets a slot, and a
+// slot freed at time t goes at that same t to the longest-waiting request,
+// as continuous batching does. Decoding is thus independent of when the
+// HTTP goroutines happen to be scheduled on a loaded machine; a slot idles
+// only when no request is waiting for it.
+type slotScheduler struct {
+	mu     sync.Mutex
+	slots  int
+	free   int
+	queue  []chan time.Time
+	peak   int
+	fullAt time.Time // when every slot was first busy
+}
+
+func newSlotScheduler(n int) *slotScheduler { return &slotScheduler{slots: n, free: n} }
+
+// peakAndFull returns the most slots busy at once and how long after since
+// every slot was first busy (0 if never).
+func (s *slotScheduler) peakAndFull(since time.Time) (int, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fullAt.IsZero() || since.IsZero() {
+		return s.peak, 0
+	}
+	return s.peak, s.fullAt.Sub(since)
+}
+
+func (s *slotScheduler) resetPeak() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.peak, s.fullAt = s.slots-s.free, time.Time{}
+}
+
+// acquire waits for a slot and returns when it was granted; ok is false if
+// ctx ended first.
+func (s *slotScheduler) acquire(ctx context.Context) (time.Time, bool) {
+	s.mu.Lock()
+	if s.free > 0 {
+		s.free--
+		now := time.Now()
+		if busy := s.slots - s.free; busy > s.peak {
+			s.peak = busy
+			if busy == s.slots {
+				s.fullAt = now
+			}
+		}
+		s.mu.Unlock()
+		return now, true
+	}
+	ch := make(chan time.Time, 1)
+	s.queue = append(s.queue, ch)
+	s.mu.Unlock()
+	select {
+	case t := <-ch:
+		return t, true
+	case <-ctx.Done():
+		s.mu.Lock()
+		for i, q := range s.queue {
+			if q == ch {
+				s.queue = append(s.queue[:i], s.queue[i+1:]...)
+				s.mu.Unlock()
+				return time.Time{}, false
+			}
+		}
+		s.mu.Unlock()
+		// Granted meanwhile: hand the slot on.
+		s.release(<-ch)
+		return time.Time{}, false
+	}
+}
+
+// release frees a slot at time t.
+func (s *slotScheduler) release(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) > 0 {
+		ch := s.queue[0]
+		s.queue = s.queue[1:]
+		ch <- t
+		return
+	}
+	s.free++
 }

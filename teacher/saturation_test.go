@@ -1,0 +1,93 @@
+package teacher
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// saturate sends rounds × slots requests through a Pool of size inFlight to
+// a sim with that many decode slots and returns what the server measured.
+func saturate(tb testing.TB, slots, inFlight int, latency time.Duration, rounds int) SimStats {
+	tb.Helper()
+	sim := startSim(tb, SimConfig{Slots: slots, Latency: latency, Solve: addSolver, Accuracy: 0.5})
+	cfg := testConfig(sim.URL(), sim.Model())
+	cfg.MaxConcurrency = inFlight
+	c, err := NewClient(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	results := runPrompts(tb, c, inFlight, slots*rounds, 1, func(i int) string { return fmt.Sprintf("What is %d+%d?", i, i) })
+	for k, r := range results {
+		if r.Err != nil {
+			tb.Fatalf("prompt %v: %v", k, r.Err)
+		}
+	}
+	return sim.Stats()
+}
+
+// The pool keeps a server with C decode slots busy: utilization, measured
+// server side as busy slot-seconds / (C × span from first arrival to last
+// completion), is at least 0.98 when max_concurrency is C plus a margin
+// (SaturatingConcurrency) so that the server's queue hides the client's
+// turnaround. The benchmark also shows exactly C in flight. The span
+// includes the ramp-up (every slot busy only once C requests have reached
+// the server: 50-350 ms on a 2-core machine at load 15), so runs last
+// 16-20 s and decodes 1-2 s (real rationales take longer) for the ramp-up to
+// be a small part and for scheduling stalls shorter than a decode to be
+// absorbed by the queue.
+func TestSaturation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a few seconds")
+	}
+	tests := []struct {
+		slots   int
+		latency time.Duration
+		rounds  int
+	}{
+		{32, time.Second, 16},
+		{256, 2 * time.Second, 10},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("C=%d", tt.slots), func(t *testing.T) {
+			t.Parallel() // mostly waiting: decode latency dominates
+			inFlight := SaturatingConcurrency(tt.slots)
+			st := saturate(t, tt.slots, inFlight, tt.latency, tt.rounds)
+			span := st.LastCompletion.Sub(st.FirstArrival)
+			t.Logf("C=%d, %d in flight: %d requests in %v, busy %.1f slot-s, peak %d busy, ramp-up %v, utilization %.4f",
+				tt.slots, inFlight, st.Completed, span.Round(time.Millisecond), st.BusySlotSeconds, st.PeakBusy, st.RampUp.Round(time.Millisecond), st.Utilization)
+			if st.Utilization < 0.98 {
+				t.Errorf("utilization %.4f < 0.98", st.Utilization)
+			}
+		})
+	}
+}
+
+// BenchmarkSaturation reports server-side utilization and request
+// throughput for C decode slots, with exactly C in flight and with
+// SaturatingConcurrency(C).
+//
+//	go test ./teacher/ -run '^$' -bench Saturation -benchtime 2x
+func BenchmarkSaturation(b *testing.B) {
+	for _, tt := range []struct {
+		slots   int
+		latency time.Duration
+		rounds  int
+	}{{32, 250 * time.Millisecond, 24}, {256, time.Second, 12}} {
+		slots := tt.slots
+		for _, inFlight := range []int{slots, SaturatingConcurrency(slots)} {
+			b.Run(fmt.Sprintf("C=%d/inflight=%d", slots, inFlight), func(b *testing.B) {
+				var util, reqs, secs float64
+				for b.Loop() {
+					st := saturate(b, slots, inFlight, tt.latency, tt.rounds)
+					util += st.Utilization
+					reqs += float64(st.Completed)
+					secs += st.LastCompletion.Sub(st.FirstArrival).Seconds()
+				}
+				b.ReportMetric(util/float64(b.N), "utilization")
+				b.ReportMetric(reqs/secs, "req/s")
+			})
+		}
+	}
+}
