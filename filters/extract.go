@@ -166,14 +166,32 @@ func braceGroup(s string) (inner string, ok bool) {
 // lastAnswerIs finds the last "answer is" / "answer:" phrase inside a line
 // and returns the rest of its sentence.
 func lastAnswerIs(s string) (string, int) {
-	lower := strings.ToLower(s)
-	i := strings.LastIndex(lower, "answer is")
-	if i < 0 {
-		return "", -1
+	const phrase = "answer is"
+	for i := len(s) - len(phrase); i >= 0; i-- {
+		if hasPrefixFold(s[i:], phrase) {
+			rest := strings.TrimLeft(s[i+len(phrase):], ": \t")
+			return sentence(rest), i
+		}
 	}
-	rest := s[i+len("answer is"):]
-	rest = strings.TrimLeft(rest, ": \t")
-	return sentence(rest), i
+	return "", -1
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case; unlike
+// strings.ToLower it keeps byte offsets of invalid UTF-8 intact.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // lastHashes finds the last GSM8K "#### n" marker.
@@ -193,10 +211,11 @@ func lastAnswerLine(s string) (string, int) {
 	for end > 0 {
 		start := strings.LastIndexByte(s[:end], '\n') + 1
 		l := strings.TrimLeft(s[start:end], " \t#*>-")
-		low := strings.ToLower(l)
-		low = strings.TrimPrefix(low, "final ")
-		if strings.HasPrefix(low, "answer") {
-			rest := strings.TrimLeft(l[len(l)-len(low)+len("answer"):], "* \t")
+		if hasPrefixFold(l, "final ") {
+			l = l[len("final "):]
+		}
+		if hasPrefixFold(l, "answer") {
+			rest := strings.TrimLeft(l[len("answer"):], "* \t")
 			if strings.HasPrefix(rest, ":") {
 				rest = strings.TrimLeft(rest[1:], "* \t")
 				if strings.TrimSpace(rest) == "" {
