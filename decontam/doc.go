@@ -1,4 +1,61 @@
-// Package decontam finds training records that overlap evaluation benchmarks:
-// it loads benchmark sets, normalizes text, indexes benchmark n-grams and scores
-// candidates against them. It knows nothing of Beam.
+// Package decontam finds training records that overlap evaluation
+// benchmarks: it loads benchmark sets, normalizes text, indexes benchmark
+// n-grams and scores candidates against them. It knows nothing of Beam;
+// transforms/ wraps it.
+//
+// # Sets
+//
+// KnownBenchmarks maps the standard sets of ../shared/benchmarks (GSM8K,
+// MATH-500, AIME24, AMC23, OlympiadBench, Minerva, GaoKao 2023 En, College
+// Math, SVAMP, ASDiv, SAT math, MMLU-STEM, CMATH, CARP-En) to their fields
+// (question in problem, question, content, body+question or Body+Question;
+// reference solutions where present). A recipe adds sets with
+// Config.Benchmarks (path, glob or directory; JSONL or Parquet; fields),
+// read through any fs.FS, so a storage layer can serve S3. Each set is
+// versioned by a hash of its file contents (BenchmarkInfo.Version), for the
+// manifest.
+//
+// # Matching
+//
+// Text is normalized (see Normalize: NFKC, case folding, punctuation,
+// quotes, whitespace and LaTeX markup do not matter; CJK characters are
+// words) and cut into n-grams of Config.NgramSize words (default 5).
+// Benchmark n-grams live in a bloom filter (bits-and-blooms/bloom/v3, sized
+// from the data for Config.BloomFalsePositiveRate, default 1%) in front of
+// an exact hash table, so a bloom false positive costs one lookup and is
+// never reported. Hashes are 48-bit; a chance collision needs to recur
+// along a chain covering half an item to matter, which does not happen in
+// practice.
+//
+// A candidate's score against a benchmark item (its question, or its
+// solution when Config.MatchSolutions) is the fraction of the item's words
+// covered by the longest chain of shared n-grams that advance together in
+// both texts. Items shorter than n words match only when they appear whole.
+// N-grams shared by more than Config.MaxItemsPerNgram items are stock
+// phrasing and are ignored. Check returns the items scoring at or above
+// Config.Threshold (default 0.5), best first; the order is deterministic.
+// An Index is immutable and safe for concurrent use.
+//
+// Measured on our evaluation set (every question of every shared benchmark,
+// verbatim, respaced and recased, wrapped in an instruction, with
+// punctuation and quotes changed, embedded in a chat message, truncated to
+// 70%, and with one number changed; mixed with the 7,473 GSM8K train
+// prompts): recall 0.988 overall, precision 0.9997. Run it with
+//
+//	go test ./decontam -run TestPrecisionRecall -v
+//
+// # Built-in fingerprints
+//
+// fingerprints.bin, embedded, holds the n-gram hashes, word counts, item
+// ids and set versions of ../shared/benchmarks, and no benchmark text.
+// Builtin indexes it, so decontamination works offline with nothing to
+// download. Regenerate it after changing the shared sets, Normalize or the
+// hashing (TestBuiltinFresh fails until you do) with one command from the
+// project root:
+//
+//	go run ./decontam/cmd/fingerprints -benchmarks ../shared/benchmarks -out decontam/fingerprints.bin
+//
+// or `go generate ./decontam`. Open combines the built-in sets, a
+// --benchmarks directory and recipe sets; a set loaded from text replaces
+// the built-in set of the same name.
 package decontam

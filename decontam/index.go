@@ -2,7 +2,6 @@ package decontam
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -46,6 +45,11 @@ type Index struct {
 	table     []uint32
 	tableMask uint64
 	bloom     *bloom.BloomFilter
+	bloomBits uint64
+	bloomK    uint32
+	// bloomWords are the filter's bits (bloom.BitSet().Bytes()), read
+	// directly on the hot path.
+	bloomWords []uint64
 	// shortLens are the word counts, below n, of indexed parts shorter than
 	// n; such parts match only in full.
 	shortLens []int
@@ -141,13 +145,46 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		}
 		ix.table[slot] = uint32(k + 1)
 	}
-	ix.bloom = bloom.NewWithEstimates(uint(max(len(ix.grams), 1)), cfg.BloomFalsePositiveRate)
-	var key [8]byte
+	// The filter is sized by bloom/v3 from the data and the configured
+	// false-positive rate. Its keys are already uniform hashes, so the k
+	// bit locations come from them by double hashing (Kirsch-Mitzenmacher)
+	// instead of hashing them again with murmur3; that is most of the cost
+	// of a lookup on clean text.
+	m, k := bloom.EstimateParameters(uint(max(len(ix.grams), 1)), cfg.BloomFalsePositiveRate)
+	ix.bloom = bloom.New(min(max(m, 64), 1<<32), k) // locations are 32-bit fixed point
+	ix.bloomBits, ix.bloomK = uint64(ix.bloom.Cap()), uint32(ix.bloom.K())
+	bits := ix.bloom.BitSet()
 	for _, g := range ix.grams {
-		binary.LittleEndian.PutUint64(key[:], g)
-		ix.bloom.Add(key[:])
+		a, b := bloomHashes(g)
+		for i := uint32(0); i < ix.bloomK; i++ {
+			bits.Set(uint(ix.bloomLocation(a, b, i)))
+		}
 	}
+	ix.bloomWords = bits.Bytes()
 	return ix, nil
+}
+
+// bloomHashes derives the two hashes of double hashing from an n-gram hash,
+// which is already uniform: its low 32 bits, and a multiplicative remix.
+func bloomHashes(g uint64) (a, b uint32) {
+	return uint32(g), uint32((g*0x9E3779B97F4A7C15)>>32) | 1
+}
+
+func (ix *Index) bloomLocation(a, b, i uint32) uint64 {
+	return uint64(a+i*b) * ix.bloomBits >> 32
+}
+
+// bloomHas reports whether g may be indexed (false: certainly not).
+func (ix *Index) bloomHas(g uint64) bool {
+	a, b := bloomHashes(g)
+	words := ix.bloomWords
+	for i := uint32(0); i < ix.bloomK; i++ {
+		loc := ix.bloomLocation(a, b, i)
+		if words[loc>>6]&(1<<(loc&63)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // lookup returns the index of g in ix.grams, or -1.
@@ -223,7 +260,6 @@ type scratch struct {
 	best   []hit
 	tails  []int32
 	parent []int32
-	key    [8]byte
 }
 
 type hit struct {
@@ -261,8 +297,7 @@ func (ix *Index) Check(text string) []Match {
 }
 
 func (ix *Index) probe(sc *scratch, g uint64, cpos int) {
-	binary.LittleEndian.PutUint64(sc.key[:], g)
-	if !ix.bloom.Test(sc.key[:]) {
+	if !ix.bloomHas(g) {
 		return
 	}
 	k := ix.lookup(g)

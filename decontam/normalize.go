@@ -122,8 +122,13 @@ func (w *words) appendRune(r rune, class byte) {
 // tokenize replaces w's contents with the words of s (see Normalize).
 func (w *words) tokenize(s string) {
 	w.reset()
-	if !isASCII(s) && !norm.NFKC.IsNormalString(s) {
-		s = norm.NFKC.String(s)
+	if !isASCII(s) {
+		if !utf8.ValidString(s) {
+			s = strings.ToValidUTF8(s, "\uFFFD") // a symbol: separates words
+		}
+		if !norm.NFKC.IsNormalString(s) {
+			s = norm.NFKC.String(s)
+		}
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
