@@ -29,6 +29,7 @@ type Client struct {
 	cache    *Cache
 	ledger   *Ledger
 	breaker  *gobreaker.CircuitBreaker[*Response]
+	limiter  *limiter // nil unless cfg.AdaptiveConcurrency
 
 	streakStart atomic.Int64 // unix nanos of the first failure since the last success; 0 = none
 	lastFailure atomic.Value // string: the last failure that counts against the breaker
@@ -95,6 +96,9 @@ func NewClientWithOptions(cfg Config, opts *ClientOptions) (*Client, error) {
 		t.MaxIdleConnsPerHost = cfg.MaxConcurrency + 8
 		c.http = &http.Client{Transport: t}
 	}
+	if cfg.AdaptiveConcurrency {
+		c.limiter = newLimiter(cfg.MaxConcurrency)
+	}
 	if c.ledger == nil {
 		c.ledger = NewLedger(cfg.TokenBudget)
 	}
@@ -151,6 +155,15 @@ func (c *Client) Stats() ClientStats {
 	s := &c.stats
 	return ClientStats{s.attempts.Load(), s.retries.Load(), s.cacheHits.Load(), s.cacheMisses.Load(),
 		s.rateLimited.Load(), s.serverErrors.Load(), s.transport.Load()}
+}
+
+// Concurrency returns the number of attempts the client lets run at once:
+// MaxConcurrency, or less while adaptive concurrency backs off.
+func (c *Client) Concurrency() int {
+	if c.limiter == nil {
+		return c.cfg.MaxConcurrency
+	}
+	return c.limiter.current()
 }
 
 // Close releases idle connections.
@@ -321,7 +334,19 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 			c.stats.retries.Add(1)
 		}
 		tries++
+		if c.limiter != nil {
+			if err := c.limiter.acquire(ctx); err != nil {
+				return nil, backoff.Permanent(err)
+			}
+		}
 		resp, err := c.breaker.Execute(func() (*Response, error) { return c.send(ctx, body, req.N) })
+		if c.limiter != nil {
+			var ae *attemptError
+			var api *APIError
+			overloaded := errors.As(err, &ae) && errors.As(err, &api) &&
+				(api.Status == http.StatusTooManyRequests || api.Status == http.StatusServiceUnavailable)
+			c.limiter.release(overloaded, err == nil)
+		}
 		if err == nil {
 			return resp, nil
 		}

@@ -39,6 +39,10 @@ type Config struct {
 	// DownMinFailures is the number of consecutive failures also required
 	// before the breaker opens.
 	DownMinFailures int `yaml:"down_min_failures" json:"down_min_failures"`
+	// AdaptiveConcurrency lets the client lower the number of requests in
+	// flight below MaxConcurrency when the server answers 429 or 503, and
+	// raise it back as requests succeed (AIMD).
+	AdaptiveConcurrency bool `yaml:"adaptive_concurrency" json:"adaptive_concurrency"`
 	// CacheDir is the response cache directory ("" = no cache).
 	CacheDir string `yaml:"cache_dir" json:"cache_dir"`
 	// TokenBudget is a hard cap on prompt+completion tokens this client may

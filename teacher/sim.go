@@ -61,6 +61,10 @@ type SimConfig struct {
 	// LengthRate is the fraction of samples cut short with
 	// finish_reason "length" (besides those cut by max_tokens).
 	LengthRate float64
+	// MaxQueue, when > 0, is how many requests may wait for a slot; more
+	// are turned away with 429 and Retry-After, as an overloaded hosted
+	// API or TGI (--max-concurrent-requests) does.
+	MaxQueue int
 	// ContextTokens, when > 0, is the model's context window: a request
 	// whose prompt (estimated) plus max_tokens exceeds it gets vLLM's 400.
 	ContextTokens int
@@ -290,6 +294,14 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request) {
 	texts, err := s.gen(prompt, &req, n)
 	if err != nil {
 		s.badRequest(w, "BadRequestError", err.Error())
+		return
+	}
+
+	if c.MaxQueue > 0 && s.slots.waiting() >= c.MaxQueue {
+		s.count(func(st *SimStats) { st.RateLimited++ })
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(c.RetryAfter.Seconds()))))
+		w.Header().Set("Retry-After-Ms", strconv.FormatInt(c.RetryAfter.Milliseconds(), 10))
+		writeError(w, http.StatusTooManyRequests, "RateLimitError", "server overloaded: queue full")
 		return
 	}
 
@@ -542,6 +554,13 @@ func (s *slotScheduler) acquire(ctx context.Context) (time.Time, bool) {
 		s.release(<-ch)
 		return time.Time{}, false
 	}
+}
+
+// waiting returns the number of requests queued for a slot.
+func (s *slotScheduler) waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
 }
 
 // release frees a slot at time t.
