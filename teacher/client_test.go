@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -301,5 +302,31 @@ func TestServerIgnoringN(t *testing.T) {
 	}
 	if u := c.Usage()["m"]; u.Requests != 4 || u.PromptTokens != 40 || u.CompletionTokens != 20 {
 		t.Errorf("usage = %+v", u)
+	}
+}
+
+// Beam serializes a DoFn's Config as JSON: it must survive the trip, and
+// hold no secret.
+func TestConfigJSONRoundTrip(t *testing.T) {
+	seed := int64(7)
+	cfg := testConfig("http://h/v1", "m")
+	cfg.Seed = &seed
+	cfg.Stop = []string{"</s>"}
+	cfg.Extra = map[string]any{"top_k": 20.0, "min_p": 0.05}
+	cfg.Prices = map[string]Price{"m": {PromptPerMillion: 0.1, CompletionPerMillion: 0.4}}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Config
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, back) {
+		t.Errorf("round trip changed the config:\n%+v\n%+v", cfg, back)
+	}
+	r1, r2 := cfg.NewRequest(userMsg("q"), 2), back.NewRequest(userMsg("q"), 2)
+	if SampleKey(r1, 1) != SampleKey(r2, 1) {
+		t.Errorf("round trip changed the cache key")
 	}
 }

@@ -37,8 +37,17 @@
 //
 // A Pool keeps a fixed number of requests in flight whatever the caller's
 // batch sizes: a Beam DoFn submits from ProcessElement, emits Ready results
-// from its own goroutine and Drains in FinishBundle, so a server with C
-// decode slots stays full when the pool size is at least C.
+// from its own goroutine and Drains in FinishBundle. A server with C decode
+// slots stays full (utilization ≥ 0.98, measured server side) when
+// teacher.max_concurrency is SaturatingConcurrency(C) = 2C, so the next
+// requests wait in the server's queue while the client turns results
+// around; max_concurrency is per worker, so divide by the number of
+// workers. With teacher.adaptive_concurrency the client lowers the
+// attempts in flight when the server answers 429 or 503 and probes back up
+// as requests succeed.
+//
+// Under Flink a failure restarts the task and redoes every call in it; the
+// cache is what makes that cheap.
 //
 // # Accounting
 //
@@ -51,6 +60,13 @@
 //
 // StartSim serves deterministic rationales (a function of prompt, seed and
 // sample index) with configurable decode slots, latency, accuracy and
-// faults, and measures slot utilization server side. StartReplay serves the
-// recorded real responses in ../shared/recordings/.
+// faults (429 with Retry-After, 500/503, dropped connections, truncated
+// bodies, finish_reason=length, context-length 400s, a full queue), and
+// measures slot utilization server side. Its slots decode in the server's
+// own time, as continuous batching does, so the figure does not depend on
+// how a loaded machine schedules HTTP goroutines. StartReplay serves the
+// recorded real responses in ../shared/recordings/ (ReadRecordings) in the
+// same wire format, so tests exercise real model output.
+//
+// Every Blobs backend passes the conformance suite in teacher/blobtest.
 package teacher

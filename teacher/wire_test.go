@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -120,4 +121,21 @@ func FuzzDecodeResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDecodeResponse reads a vLLM response with 8 samples of real
+// length; throughput is in response bytes.
+func BenchmarkDecodeResponse(b *testing.B) {
+	text := strings.Repeat("We simplify both sides: \\(2000 + x = 5400\\), so x = 3400. ", 30)
+	var texts []string
+	for range 8 {
+		texts = append(texts, text)
+	}
+	body := []byte(okBody(texts...))
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := decodeResponse(body, 8); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
