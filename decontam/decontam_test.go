@@ -238,3 +238,15 @@ func TestBuiltinMatchesLoadDir(t *testing.T) {
 	}
 	t.Logf("index over all shared benchmarks: %+v", bi.Stats())
 }
+
+func TestBloomFalsePositiveRate(t *testing.T) {
+	ix, err := Build(readShared(t), DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ix.Stats()
+	t.Logf("bloom: %d bits, %d hashes, measured false-positive rate %.4f (configured %.4f)", s.BloomBits, s.BloomHashes, s.BloomFalsePositiveRate, DefaultConfig().BloomFalsePositiveRate)
+	if s.BloomFalsePositiveRate > DefaultConfig().BloomFalsePositiveRate {
+		t.Errorf("false-positive rate %.4f above the configured %.4f", s.BloomFalsePositiveRate, DefaultConfig().BloomFalsePositiveRate)
+	}
+}
