@@ -31,6 +31,11 @@ type Client struct {
 	breaker  *gobreaker.CircuitBreaker[*Response]
 	limiter  *limiter // nil unless cfg.AdaptiveConcurrency
 
+	// down is cancelled when the breaker opens, aborting attempts in
+	// flight (a hung server would otherwise hold each for cfg.Timeout).
+	down     context.Context
+	markDown context.CancelFunc
+
 	streakStart atomic.Int64 // unix nanos of the first failure since the last success; 0 = none
 	lastFailure atomic.Value // string: the last failure that counts against the breaker
 	downMsg     atomic.Value // string: why the breaker opened
@@ -112,8 +117,14 @@ func NewClientWithOptions(cfg Config, opts *ClientOptions) (*Client, error) {
 		}
 		c.cache = NewCache(b)
 	}
+	c.down, c.markDown = context.WithCancel(context.Background())
 	c.breaker = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
-		Name:    cfg.URL,
+		Name: cfg.URL,
+		OnStateChange: func(_ string, _, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				c.markDown()
+			}
+		},
 		Timeout: 100 * 365 * 24 * time.Hour, // once down, down for this client: the run fails
 		ReadyToTrip: func(counts gobreaker.Counts) bool {
 			start := c.streakStart.Load()
@@ -350,7 +361,7 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 		if err == nil {
 			return resp, nil
 		}
-		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) || (err != nil && c.down.Err() != nil) {
 			msg, _ := c.downMsg.Load().(string)
 			lastErr = fmt.Errorf("%w: %s", ErrServerDown, msg)
 			return nil, backoff.Permanent(lastErr)
@@ -405,6 +416,7 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 func (c *Client) send(ctx context.Context, body []byte, want int) (*Response, error) {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	defer context.AfterFunc(c.down, cancel)()
 	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, &attemptError{err: fmt.Errorf("%w: %v", ErrMisconfigured, err)}

@@ -34,7 +34,10 @@ type Config struct {
 	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
 	// DownAfter is how long the server may fail every request (5xx,
 	// timeouts, refused connections; not 429) with no success before the
-	// circuit breaker opens and every call fails with ErrServerDown.
+	// circuit breaker opens and every call fails with ErrServerDown
+	// (attempts in flight are aborted). A server that accepts connections
+	// but never answers shows only as attempts time out, so it fails the
+	// run after about timeout + down_after.
 	DownAfter time.Duration `yaml:"down_after" json:"down_after"`
 	// DownMinFailures is the number of consecutive failures also required
 	// before the breaker opens.

@@ -133,6 +133,8 @@ func TestServerDownFailsFast(t *testing.T) {
 		{"connection refused", refused, "connection refused"},
 		{"accepts but never answers", hanging, "deadline exceeded"},
 	}
+	// Attempts still waiting on a hung server when the breaker opens are
+	// aborted, not left to their timeout.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := tt.url(t)

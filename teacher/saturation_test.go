@@ -74,7 +74,7 @@ func TestSaturation(t *testing.T) {
 // throughput for C decode slots, with exactly C in flight and with
 // SaturatingConcurrency(C).
 //
-//	go test ./teacher/ -run '^$' -bench Saturation -benchtime 2x
+//	go test ./teacher/ -run '^$' -bench Saturation -benchtime 1x
 func BenchmarkSaturation(b *testing.B) {
 	for _, tt := range []struct {
 		slots   int
