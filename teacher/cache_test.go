@@ -186,3 +186,25 @@ func TestCacheSurvivesKill9(t *testing.T) {
 		t.Errorf("kill -9 and rerun made %.3f× the clean run's requests, want ≤ 1.05", ratio)
 	}
 }
+
+// failingBlobs fails every operation.
+type failingBlobs struct{}
+
+func (failingBlobs) Get(context.Context, string) ([]byte, error) { return nil, fmt.Errorf("s3: 500") }
+func (failingBlobs) Put(context.Context, string, []byte) error   { return fmt.Errorf("s3: 500") }
+
+// A broken cache backend costs calls, never prompts.
+func TestCacheFailuresAreNotFatal(t *testing.T) {
+	sim := startSim(t, SimConfig{Solve: addSolver, Accuracy: 1})
+	c, err := NewClientWithOptions(testConfig(sim.URL(), sim.Model()), &ClientOptions{Cache: failingBlobs{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Complete(context.Background(), Request{Messages: userMsg("What is 2+3?"), N: 2})
+	if err != nil || len(resp.Choices) != 2 {
+		t.Fatalf("Complete = %v, %v", resp, err)
+	}
+	if st := c.Stats(); st.CacheErrors != 4 {
+		t.Errorf("CacheErrors = %d, want 2 reads + 2 writes", st.CacheErrors)
+	}
+}

@@ -44,7 +44,7 @@ type Client struct {
 }
 
 type clientCounters struct {
-	attempts, retries, cacheHits, cacheMisses atomic.Int64
+	attempts, retries, cacheHits, cacheMisses, cacheErrors atomic.Int64
 	rateLimited, serverErrors, transport      atomic.Int64
 }
 
@@ -52,8 +52,10 @@ type clientCounters struct {
 type ClientStats struct {
 	// Attempts is HTTP requests sent; Retries those that repeated one.
 	Attempts, Retries int64
-	// CacheHits and CacheMisses count samples looked up in the cache.
-	CacheHits, CacheMisses int64
+	// CacheHits and CacheMisses count samples looked up in the cache;
+	// CacheErrors failed reads (treated as misses) and writes (the sample
+	// is still returned).
+	CacheHits, CacheMisses, CacheErrors int64
 	// RateLimited (429), ServerErrors (5xx) and Transport (timeouts,
 	// dropped connections, malformed bodies) count failed attempts.
 	RateLimited, ServerErrors, Transport int64
@@ -164,7 +166,7 @@ func (c *Client) Usage() map[string]ModelUsage { return c.ledger.Usage() }
 // Stats returns counters of what the client did.
 func (c *Client) Stats() ClientStats {
 	s := &c.stats
-	return ClientStats{s.attempts.Load(), s.retries.Load(), s.cacheHits.Load(), s.cacheMisses.Load(),
+	return ClientStats{s.attempts.Load(), s.retries.Load(), s.cacheHits.Load(), s.cacheMisses.Load(), s.cacheErrors.Load(),
 		s.rateLimited.Load(), s.serverErrors.Load(), s.transport.Load()}
 }
 
@@ -211,7 +213,8 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 			keys[i] = SampleKey(req, i)
 			e, ok, err := c.cache.get(ctx, keys[i])
 			if err != nil {
-				return nil, fmt.Errorf("teacher: model %s: %w", req.Model, err)
+				// An unreadable cache costs a call, not the prompt.
+				c.stats.cacheErrors.Add(1)
 			}
 			if !ok {
 				missing = append(missing, i)
@@ -271,7 +274,8 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 			e := cacheEntry{Model: req.Model, Text: ch.Text, Reasoning: ch.Reasoning, FinishReason: ch.FinishReason,
 				PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens / int64(len(fresh))}
 			if err := c.cache.put(ctx, keys[i], e); err != nil {
-				return nil, fmt.Errorf("teacher: model %s: %w", req.Model, err)
+				// The sample is good; only a rerun will pay for it again.
+				c.stats.cacheErrors.Add(1)
 			}
 		}
 	}
