@@ -45,7 +45,7 @@ type Client struct {
 
 type clientCounters struct {
 	attempts, retries, cacheHits, cacheMisses, cacheErrors atomic.Int64
-	rateLimited, serverErrors, transport      atomic.Int64
+	rateLimited, serverErrors, transport                   atomic.Int64
 }
 
 // ClientStats counts what a Client did.
