@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Starts a real S3 server (MinIO, built from the Go module proxy) on loopback
+# for the tests that need S3, with a temporary data directory and fixed test
+# credentials.
+#
+#   source .ci/s3.sh    # start it and export the variables below into this
+#                       # shell; it stops when the shell exits (an EXIT trap,
+#                       # added to any trap already set), or earlier with s3_stop.
+#                       # S3_NO_TRAP=1 leaves the stopping to you.
+#   bash .ci/s3.sh      # start it in the foreground for a developer: prints
+#                       # the export lines to paste into another shell, and
+#                       # stops on Ctrl-C.
+#
+# Exports: SYLLABUS_S3_ENDPOINT (http://127.0.0.1:PORT), AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_REGION; unsets AWS_SESSION_TOKEN and AWS_PROFILE
+# so that credentials of a real account are never sent to the test server.
+#
+# The binary is cached at .ci/tools/minio (git-ignored); the first install
+# compiles MinIO, which takes several minutes on 2 cores.
+# Sourcing does not change the caller's shell options (set -e etc.).
+
+S3_MINIO_VERSION="${S3_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
+
+_s3_fail() {
+	echo "s3.sh: $*" >&2
+	return 1
+}
+
+# s3_install builds the pinned MinIO into .ci/tools unless it is there already.
+s3_install() {
+	local root tools
+	root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return 1
+	tools="$root/.ci/tools"
+	S3_SERVER_BIN="$tools/minio"
+	if [[ -x "$S3_SERVER_BIN" && "$(cat "$tools/minio.version" 2>/dev/null)" == "$S3_MINIO_VERSION" ]]; then
+		return 0
+	fi
+	mkdir -p "$tools" || return 1
+	echo "s3.sh: installing github.com/minio/minio@$S3_MINIO_VERSION into $tools (several minutes on first use)" >&2
+	local start=$SECONDS
+	(cd "$tools" && GOBIN="$tools" GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
+		go install "github.com/minio/minio@$S3_MINIO_VERSION") ||
+		_s3_fail "go install github.com/minio/minio@$S3_MINIO_VERSION failed" || return 1
+	echo "$S3_MINIO_VERSION" >"$tools/minio.version"
+	echo "s3.sh: installed MinIO in $((SECONDS - start))s" >&2
+}
+
+_s3_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null && return 0
+	local port
+	for _ in $(seq 50); do # no python3: pick ports at random until one is closed
+		port=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# s3_start starts the server and exports the variables; it waits until the
+# server answers its readiness probe.
+s3_start() {
+	s3_install || return 1
+	local port console
+	port="$(_s3_free_port)" && console="$(_s3_free_port)" || _s3_fail "no free port on 127.0.0.1" || return 1
+	S3_DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/syllabus-s3.XXXXXX")" || return 1
+	S3_LOG="$S3_DATA_DIR.log"
+	mkdir -p "$S3_DATA_DIR/data"
+
+	export AWS_ACCESS_KEY_ID=syllabus-test
+	export AWS_SECRET_ACCESS_KEY=syllabus-test-secret
+	export AWS_REGION=us-east-1
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION
+	export SYLLABUS_S3_ENDPOINT="http://127.0.0.1:$port"
+
+	MINIO_ROOT_USER="$AWS_ACCESS_KEY_ID" MINIO_ROOT_PASSWORD="$AWS_SECRET_ACCESS_KEY" \
+		MINIO_REGION="$AWS_REGION" MINIO_BROWSER=off MINIO_UPDATE=off MINIO_CI_CD=1 \
+		"$S3_SERVER_BIN" server --quiet --address "127.0.0.1:$port" \
+		--console-address "127.0.0.1:$console" "$S3_DATA_DIR/data" >"$S3_LOG" 2>&1 </dev/null &
+	S3_PID=$!
+
+	local deadline=$((SECONDS + 60))
+	until curl -fsS -o /dev/null "$SYLLABUS_S3_ENDPOINT/minio/health/ready" 2>/dev/null; do
+		if ! kill -0 "$S3_PID" 2>/dev/null || ((SECONDS > deadline)); then
+			echo "s3.sh: MinIO did not become ready on $SYLLABUS_S3_ENDPOINT; its log:" >&2
+			cat "$S3_LOG" >&2
+			s3_stop
+			return 1
+		fi
+		sleep 0.2
+	done
+	echo "s3.sh: MinIO (pid $S3_PID) ready at $SYLLABUS_S3_ENDPOINT, data in $S3_DATA_DIR" >&2
+}
+
+# s3_stop stops the server started by s3_start and removes its data.
+s3_stop() {
+	if [[ -n "${S3_PID:-}" ]]; then
+		kill "$S3_PID" 2>/dev/null || true
+		wait "$S3_PID" 2>/dev/null || true
+		S3_PID=
+	fi
+	if [[ -n "${S3_DATA_DIR:-}" ]]; then
+		rm -rf "$S3_DATA_DIR" "$S3_DATA_DIR.log"
+		S3_DATA_DIR=
+	fi
+	return 0
+}
+
+# _s3_exit_trap prints the command of the current EXIT trap, unquoted.
+_s3_exit_trap() {
+	local t
+	t="$(trap -p EXIT)"
+	[[ -n "$t" ]] || return 0
+	eval "set -- $t" # trap -- 'command' EXIT
+	printf '%s' "$3"
+}
+
+_s3_exports() {
+	printf 'export %s=%q\n' SYLLABUS_S3_ENDPOINT "$SYLLABUS_S3_ENDPOINT" \
+		AWS_ACCESS_KEY_ID "$AWS_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY "$AWS_SECRET_ACCESS_KEY" \
+		AWS_REGION "$AWS_REGION"
+	echo 'unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION'
+}
+
+if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
+	# Sourced.
+	if s3_start; then
+		if [[ "${S3_NO_TRAP:-}" != 1 ]]; then
+			# Keep whatever EXIT trap the caller has, and stop the server after it.
+			_s3_prev_trap="$(_s3_exit_trap)"
+			# shellcheck disable=SC2064
+			trap "${_s3_prev_trap:+$_s3_prev_trap; }s3_stop" EXIT
+			unset _s3_prev_trap
+		fi
+		_s3_exports
+	else
+		return 1
+	fi
+else
+	# Run as a program: serve until interrupted.
+	s3_start || exit 1
+	trap 's3_stop; exit 0' INT TERM
+	trap s3_stop EXIT
+	_s3_exports
+	echo "s3.sh: paste the lines above into another shell; Ctrl-C stops the server" >&2
+	wait "$S3_PID"
+fi
