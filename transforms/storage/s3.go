@@ -137,7 +137,10 @@ func (s *S3) root() string { return "s3://" + s.bucket + "/" + s.prefix }
 
 // URL implements Store.
 func (s *S3) URL(p string) string {
-	return "s3://" + s.bucket + "/" + s.prefix + strings.TrimPrefix(p, "/")
+	if p = strings.TrimPrefix(path.Clean("/"+p), "/"); p == "" {
+		return s.root()
+	}
+	return s.root() + p
 }
 
 // wrap names the object in err and turns S3's "no such key" into ErrNotExist.
