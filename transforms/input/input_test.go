@@ -154,6 +154,8 @@ func FuzzReadJSONL(f *testing.F) {
 		f.Add(line)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		collect(t, func(s Sink) (Stats, error) { return ReadJSONL(bytes.NewReader(data), "fuzz.jsonl", DefaultMapping(), s) })
+		collect(t, func(s Sink) (Stats, error) {
+			return ReadJSONL(bytes.NewReader(data), "fuzz.jsonl", DefaultMapping(), s)
+		})
 	})
 }

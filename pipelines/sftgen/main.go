@@ -1,0 +1,128 @@
+// Command sftgen turns prompts into a released SFT and preference dataset:
+// read → dedup → decontaminate → teacher samples → verify → select → write
+// sharded Parquet, manifest and dataset card.
+//
+// With no flags it runs the offline quickstart: built-in arithmetic prompts,
+// the simulated teacher started in-process, the embedded Prism runner, and
+// output under ./out/.
+//
+//	go run ./pipelines/sftgen
+//	go run ./pipelines/sftgen --recipe=recipe.yaml --output=s3://bucket/prefix
+//	go run ./pipelines/sftgen --runner=universal --endpoint=localhost:8073 ...
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/syllabus-dev/syllabus/transforms"
+)
+
+var (
+	recipePath  = flag.String("recipe", "", "YAML recipe; flags override its fields")
+	name        = flag.String("name", "", "dataset name (recipe name)")
+	inputPath   = flag.String("input", "", "prompts: a local path, glob or s3:// URL of JSONL or Parquet, or builtin:arithmetic?n=200 (recipe input.path)")
+	idField     = flag.String("id_field", "", "input field holding the record id (recipe input.id_field, default id)")
+	textField   = flag.String("text_field", "", "input field holding the prompt (recipe input.text_field, default prompt)")
+	answerField = flag.String("answer_field", "", "input field holding the reference answer (recipe input.answer_field, default answer)")
+	teacherURL  = flag.String("teacher_url", "", "OpenAI-compatible base URL ending in /v1 (recipe teacher.url)")
+	model       = flag.String("teacher_model", "", "teacher model id; sim selects the simulated teacher (recipe teacher.model)")
+	concurrency = flag.Int("teacher_max_concurrency", 0, "teacher requests in flight per worker (recipe teacher.max_concurrency)")
+	samples     = flag.Int("samples_per_prompt", 0, "k, samples drawn per prompt (recipe sampling.samples_per_prompt)")
+	benchmarks  = flag.String("benchmarks", "", "directory of benchmark sets to decontaminate against, besides the built-in ones (recipe decontam.benchmarks_dir)")
+	output      = flag.String("output", "", "release root: a local directory or s3://bucket/prefix (recipe output.path)")
+	version     = flag.String("version", "", "release version (default: UTC timestamp)")
+	s3Endpoint  = flag.String("s3_endpoint", "", "S3-compatible endpoint for s3:// URLs; credentials from the AWS environment variables (recipe output.s3_endpoint)")
+	maxTokens   = flag.Int64("max_teacher_tokens", 0, "hard budget of teacher tokens; the run stops cleanly past it (recipe teacher.token_budget)")
+	simAccuracy = flag.Float64("sim_accuracy", 0.7, "probability that a simulated-teacher sample is correct (quickstart only)")
+	verbose     = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
+)
+
+func main() {
+	flag.Parse()
+	beam.Init()
+	if !*verbose { // Prism narrates every job step at INFO; keep warnings and errors
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "sftgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	r, err := recipeFromFlags()
+	if err != nil {
+		return err
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("invalid recipe:\n%w", err)
+	}
+	if r.UsesSimTeacher() {
+		stop, err := transforms.StartSimTeacher(&r, &transforms.SimOptions{Accuracy: *simAccuracy})
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(os.Stderr, "sftgen: simulated teacher listening at %s\n", r.Teacher.URL)
+	}
+
+	start := time.Now()
+	p, s := beam.NewPipelineWithRoot()
+	if err := transforms.SFTGen(s, r, transforms.CodeRevision()); err != nil {
+		return err
+	}
+	if err := beamx.Run(ctx, p); err != nil {
+		return fmt.Errorf("pipeline failed: %w", err)
+	}
+	summary, err := transforms.Summary(ctx, r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s\nfinished in %s\n", summary, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// recipeFromFlags reads --recipe (or starts from the quickstart defaults)
+// and applies every flag that was set on the command line.
+func recipeFromFlags() (transforms.Recipe, error) {
+	r := transforms.DefaultRecipe()
+	if *recipePath != "" {
+		var err error
+		if r, err = transforms.LoadRecipe(*recipePath); err != nil {
+			return r, err
+		}
+	}
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	apply := func(flagName string, do func()) {
+		if set[flagName] {
+			do()
+		}
+	}
+	apply("name", func() { r.Name = *name })
+	apply("input", func() { r.Input.Path = *inputPath })
+	apply("id_field", func() { r.Input.ID = *idField })
+	apply("text_field", func() { r.Input.Text = *textField })
+	apply("answer_field", func() { r.Input.Answer = *answerField })
+	apply("teacher_url", func() { r.Teacher.URL = *teacherURL })
+	apply("teacher_model", func() { r.Teacher.Model = *model })
+	apply("teacher_max_concurrency", func() { r.Teacher.MaxConcurrency = *concurrency })
+	apply("samples_per_prompt", func() { r.Sampling.SamplesPerPrompt = *samples })
+	apply("benchmarks", func() { r.Decontam.BenchmarksDir = *benchmarks })
+	apply("output", func() { r.Output.Path = *output })
+	apply("version", func() { r.Output.Version = *version })
+	apply("s3_endpoint", func() { r.Output.S3Endpoint = *s3Endpoint })
+	apply("max_teacher_tokens", func() { r.Teacher.TokenBudget = *maxTokens })
+	if r.Output.Version == "" {
+		r.Output.Version = transforms.DefaultVersion(time.Now())
+	}
+	return r, nil
+}

@@ -1,0 +1,216 @@
+package transforms
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/syllabus-dev/syllabus/decontam"
+	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/input"
+)
+
+// Recipe is everything a run of sftgen needs, as read from a YAML recipe
+// file and then overridden by flags. Start from DefaultRecipe.
+type Recipe struct {
+	// Name is the dataset's name: releases go to <output>/<name>/<version>/.
+	Name     string         `yaml:"name" json:"name"`
+	Input    InputConfig    `yaml:"input" json:"input"`
+	Teacher  teacher.Config `yaml:"teacher" json:"teacher"`
+	Sampling SamplingConfig `yaml:"sampling" json:"sampling"`
+	Decontam DecontamConfig `yaml:"decontam" json:"decontam"`
+	Output   OutputConfig   `yaml:"output" json:"output"`
+}
+
+// InputConfig is the recipe section "input".
+type InputConfig struct {
+	// Path is a local path or s3:// URL of a JSONL or Parquet file (a glob
+	// selects several), or builtin:arithmetic?n=... for built-in prompts.
+	Path          string `yaml:"path" json:"path"`
+	input.Mapping `yaml:",inline" json:",inline"`
+	// SystemPrompt, when set, is sent as the system turn of every request
+	// and kept in released conversations.
+	SystemPrompt string `yaml:"system_prompt" json:"system_prompt,omitempty"`
+	// Instruction is appended to every prompt sent to the teacher; the
+	// default asks for a boxed final answer, which the verifier extracts.
+	Instruction string `yaml:"instruction" json:"instruction"`
+}
+
+// SamplingConfig is the recipe section "sampling": rejection sampling.
+type SamplingConfig struct {
+	// SamplesPerPrompt is k, the samples drawn per prompt (default 4).
+	SamplesPerPrompt int `yaml:"samples_per_prompt" json:"samples_per_prompt"`
+	// MaxCorrect is m, the most verified samples kept per prompt as SFT rows
+	// (default 1).
+	MaxCorrect int `yaml:"max_correct" json:"max_correct"`
+	// MaxPairs is the most preference pairs built per prompt (default 1);
+	// 0 builds none.
+	MaxPairs int `yaml:"max_pairs" json:"max_pairs"`
+	// Verifier grades samples: "math" (default), "exact" or "choice".
+	Verifier string `yaml:"verifier" json:"verifier"`
+}
+
+// DecontamConfig is the recipe section "decontam": the decontam package's
+// settings plus the --benchmarks directory.
+type DecontamConfig struct {
+	decontam.Config `yaml:",inline"`
+	// BenchmarksDir is a directory of benchmark sets (<name>/test.jsonl) that
+	// add to, or with the same name replace, the built-in ones.
+	BenchmarksDir string `yaml:"benchmarks_dir" json:"benchmarks_dir,omitempty"`
+}
+
+// OutputConfig is the recipe section "output".
+type OutputConfig struct {
+	// Path is the release root: a local directory or s3://bucket/prefix.
+	Path string `yaml:"path" json:"path"`
+	// Version names this release (default: UTC timestamp, to the second).
+	Version string `yaml:"version" json:"version,omitempty"`
+	// ShardRows and ShardBytes bound a shard: a table is split into as many
+	// shards as the tighter bound needs (defaults 100,000 rows, 256 MiB).
+	ShardRows  int64 `yaml:"shard_rows" json:"shard_rows"`
+	ShardBytes int64 `yaml:"shard_bytes" json:"shard_bytes"`
+	// RowGroupRows caps a Parquet row group, which bounds writer memory
+	// (default 10,000).
+	RowGroupRows int64 `yaml:"row_group_rows" json:"row_group_rows"`
+	// S3Endpoint is the S3-compatible endpoint for s3:// URLs.
+	S3Endpoint string `yaml:"s3_endpoint" json:"s3_endpoint,omitempty"`
+}
+
+// DefaultInstruction asks for the answer format the math verifier reads.
+const DefaultInstruction = "Please reason step by step, and put your final answer within \\boxed{}."
+
+// DefaultRecipe is the offline quickstart: built-in prompts, the simulated
+// teacher, the built-in benchmark fingerprints, output under ./out.
+func DefaultRecipe() Recipe {
+	t := teacher.DefaultConfig()
+	t.Model = "sim"
+	return Recipe{
+		Name:     "quickstart",
+		Input:    InputConfig{Path: "builtin:arithmetic?n=200", Mapping: input.DefaultMapping(), Instruction: DefaultInstruction},
+		Teacher:  t,
+		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math"},
+		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
+		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000},
+	}
+}
+
+// SimTeacher is the teacher model name that selects the simulated teacher.
+const SimTeacher = "sim"
+
+// UsesSimTeacher reports whether the recipe asks for the simulated teacher:
+// model "sim" and no URL.
+func (r Recipe) UsesSimTeacher() bool { return r.Teacher.Model == SimTeacher && r.Teacher.URL == "" }
+
+// LoadRecipe reads a YAML recipe over DefaultRecipe. Unknown keys are an
+// error naming the key and its line. It does not validate: flags may still
+// change the recipe, so call Validate after applying them.
+func LoadRecipe(path string) (Recipe, error) {
+	r := DefaultRecipe()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return r, fmt.Errorf("recipe: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) { // an empty recipe is the defaults
+		return r, fmt.Errorf("recipe %s: %s", path, friendlyYAMLError(err))
+	}
+	return r, nil
+}
+
+var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+
+// friendlyYAMLError rewrites yaml's "field x not found in type pkg.T" into
+// "line N: unknown key "x"", keeping every problem the decoder found.
+func friendlyYAMLError(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		msgs = append(msgs, unknownField.ReplaceAllString(e, `line $1: unknown key "$2"`))
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Validate reports every bad field at once, named as in the recipe.
+func (r Recipe) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if r.Name == "" || strings.ContainsAny(r.Name, "/\\ ") {
+		bad("name must be set and hold no slashes or spaces, got %q", r.Name)
+	}
+	switch {
+	case r.Input.Path == "":
+		bad("input.path must be set")
+	case builtin.IsBuiltin(r.Input.Path):
+		if _, err := builtin.ParseSpec(r.Input.Path); err != nil {
+			bad("input.path: %v", err)
+		}
+	case !strings.HasPrefix(r.Input.Path, "s3://") && input.FormatOf(r.Input.Path) == input.FormatUnknown && !strings.ContainsAny(r.Input.Path, "*?["):
+		bad("input.path %q: want a .jsonl, .jsonl.gz or .parquet file", r.Input.Path)
+	}
+	if r.Input.Text == "" {
+		bad("input.text_field must be set")
+	}
+	if r.UsesSimTeacher() {
+		if !builtin.IsBuiltin(r.Input.Path) {
+			bad("teacher.url must be set for real input: the simulated teacher only knows the built-in prompts (set teacher.url and teacher.model, or use --input=builtin:...)")
+		}
+		sim := r.Teacher
+		sim.URL = "http://127.0.0.1/v1" // filled in when the simulated teacher starts
+		if err := sim.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := r.Teacher.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	s := r.Sampling
+	if s.SamplesPerPrompt < 1 || s.SamplesPerPrompt > 128 {
+		bad("sampling.samples_per_prompt must be from 1 to 128, got %d", s.SamplesPerPrompt)
+	}
+	if s.MaxCorrect < 1 {
+		bad("sampling.max_correct must be >= 1, got %d", s.MaxCorrect)
+	}
+	if s.MaxPairs < 0 {
+		bad("sampling.max_pairs must be >= 0, got %d", s.MaxPairs)
+	}
+	if _, err := newVerifier(s.Verifier); err != nil {
+		bad("sampling.verifier: %v", err)
+	}
+	if err := r.Decontam.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if !r.Decontam.Builtin && r.Decontam.BenchmarksDir == "" && len(r.Decontam.Benchmarks) == 0 {
+		bad("decontam: with decontam.builtin false, set decontam.benchmarks_dir (--benchmarks) or decontam.benchmarks: decontamination is never turned off by accident")
+	}
+	o := r.Output
+	if o.Path == "" {
+		bad("output.path must be set")
+	}
+	if strings.ContainsAny(o.Version, "/\\ ") {
+		bad("output.version must hold no slashes or spaces, got %q", o.Version)
+	}
+	if o.ShardRows < 1 {
+		bad("output.shard_rows must be >= 1")
+	}
+	if o.ShardBytes < 1<<10 {
+		bad("output.shard_bytes must be >= 1024")
+	}
+	if o.RowGroupRows < 1 {
+		bad("output.row_group_rows must be >= 1")
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultVersion is the version of a release made now: a UTC timestamp.
+func DefaultVersion(now time.Time) string { return now.UTC().Format("20060102T150405Z") }

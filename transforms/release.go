@@ -1,0 +1,386 @@
+package transforms
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/transforms/storage"
+)
+
+// TableSize is the size of one table of a release, summed over its rows.
+type TableSize struct {
+	Rows  int64
+	Bytes int64
+}
+
+func addTableSize(a, b TableSize) TableSize { return TableSize{a.Rows + b.Rows, a.Bytes + b.Bytes} }
+
+func rowSize(r Row) (string, TableSize) {
+	return r.Table, TableSize{Rows: 1, Bytes: int64(len(r.JSON))}
+}
+
+// shardCount is how many shards a table of size s is split into: as many as
+// the tighter of the row and byte bounds needs, at least one. JSONL tables
+// are always one file.
+func shardCount(t TableInfo, s TableSize, o OutputConfig) int {
+	if !t.Parquet {
+		return 1
+	}
+	n := max(ceilDiv(s.Rows, o.ShardRows), ceilDiv(s.Bytes, o.ShardBytes), 1)
+	return int(n)
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// shardOf places a row in one of n shards by a hash of its key, so the
+// assignment does not depend on the runner or on bundle boundaries.
+func shardOf(key string, n int) int {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return int(h.Sum64() % uint64(n))
+}
+
+func shardName(table string, i, n int) string { return fmt.Sprintf("%s/%d/%d", table, i, n) }
+
+func parseShardName(s string) (table string, i, n int, err error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 {
+		return "", 0, 0, fmt.Errorf("transforms: bad shard name %q", s)
+	}
+	i, err1 := strconv.Atoi(parts[1])
+	n, err2 := strconv.Atoi(parts[2])
+	if err1 != nil || err2 != nil {
+		return "", 0, 0, fmt.Errorf("transforms: bad shard name %q", s)
+	}
+	return parts[0], i, n, nil
+}
+
+// assignShardFn keys each row by its shard, sizing every table from the
+// table sizes side input.
+type assignShardFn struct {
+	Output OutputConfig
+	counts map[string]int
+}
+
+func (f *assignShardFn) ProcessElement(r Row, sizes func(*string, *TableSize) bool) (string, Row, error) {
+	if f.counts == nil {
+		f.counts = map[string]int{}
+		var table string
+		var size TableSize
+		for sizes(&table, &size) {
+			t, err := tableInfo(table)
+			if err != nil {
+				return "", r, err
+			}
+			f.counts[table] = shardCount(t, size, f.Output)
+		}
+	}
+	n := f.counts[r.Table]
+	if n == 0 {
+		return "", r, fmt.Errorf("transforms: table %q has rows but no size", r.Table)
+	}
+	return shardName(r.Table, shardOf(r.Key, n), n), r, nil
+}
+
+// ShardResult describes one file written.
+type ShardResult struct {
+	Table string
+	File  schemas.File
+}
+
+// writeShardFn writes one shard: its rows sorted by key (so the same input
+// gives byte-identical files), encoded, hashed and stored atomically.
+type writeShardFn struct {
+	Root   string // the version root: <output>/<name>/<version>
+	Output OutputConfig
+	store  storage.Store
+}
+
+func (f *writeShardFn) Setup() error {
+	var err error
+	f.store, err = storage.Open(f.Root, &storage.Options{S3Endpoint: f.Output.S3Endpoint})
+	return err
+}
+
+func (f *writeShardFn) ProcessElement(ctx context.Context, shard string, rows func(*Row) bool) (ShardResult, error) {
+	table, i, n, err := parseShardName(shard)
+	if err != nil {
+		return ShardResult{}, err
+	}
+	var all []Row
+	var r Row
+	for rows(&r) {
+		all = append(all, Row{Table: r.Table, Key: r.Key, JSON: r.JSON})
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a].Key < all[b].Key })
+	data := make([][]byte, len(all))
+	for k := range all {
+		data[k] = all[k].JSON
+	}
+	return writeTableFile(ctx, f.store, f.Output, table, i, n, data)
+}
+
+// writeTableFile encodes rows into shard i of n of table, through a local
+// temporary file (hashing as it goes), then stores it under its final name.
+func writeTableFile(ctx context.Context, store storage.Store, o OutputConfig, table string, i, n int, rows [][]byte) (ShardResult, error) {
+	t, err := tableInfo(table)
+	if err != nil {
+		return ShardResult{}, err
+	}
+	name := t.File(i, n)
+	tmp, err := os.CreateTemp("", "syllabus-shard-*")
+	if err != nil {
+		return ShardResult{}, err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	counter := &countingWriter{}
+	err = t.write(io.MultiWriter(tmp, h, counter), rows, o)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return ShardResult{}, fmt.Errorf("transforms: writing %s: %w", name, err)
+	}
+	if err := store.PutFile(ctx, name, tmp.Name()); err != nil {
+		return ShardResult{}, err
+	}
+	return ShardResult{Table: table, File: schemas.File{Path: name, Rows: int64(len(rows)), Bytes: counter.n, SHA256: hex.EncodeToString(h.Sum(nil))}}, nil
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// ReleaseInfo is what the finalize step knows about the run beyond its data.
+type ReleaseInfo struct {
+	Recipe       Recipe
+	Version      string
+	CodeRevision string
+	// Benchmarks lists the benchmark sets decontaminated against.
+	Benchmarks []BenchmarkSummary
+}
+
+// BenchmarkSummary is one benchmark set in the manifest.
+type BenchmarkSummary struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Items   int    `json:"items"`
+	// Flagged counts records flagged against this set in this run.
+	Flagged int64 `json:"flagged"`
+}
+
+// Manifest is manifest.json: schemas.Manifest plus the run's detail.
+type Manifest struct {
+	schemas.Manifest
+	Benchmarks []BenchmarkSummary `json:"benchmarks"`
+	// Graded counts samples by verdict.
+	Graded map[string]int64 `json:"graded"`
+	// Difficulty and Skills count kept prompts.
+	Difficulty map[string]int64 `json:"difficulty"`
+	Skills     map[string]int64 `json:"skills"`
+	// Cost is the estimated teacher cost in the price table's currency,
+	// when the recipe has prices.
+	Cost map[string]float64 `json:"cost,omitempty"`
+	// CacheHits counts prompts whose samples all came from the cache.
+	CacheHits int64 `json:"cache_hits"`
+}
+
+// finalizeFn runs once, after every shard is written: it writes empty
+// shards for tables with no rows (so every table is readable), checks that
+// the counts reconcile, and writes manifest.json, the dataset card and, last,
+// <name>/LATEST. A run whose counts do not reconcile fails and publishes
+// nothing.
+type finalizeFn struct {
+	// Info is the ReleaseInfo as JSON (the recipe holds free-form fields
+	// that Beam's schema coder for DoFns cannot).
+	Info string
+}
+
+func (f *finalizeFn) ProcessElement(ctx context.Context, _ []byte, tallies func(*string, *int64) bool, sizes func(*string, *TableSize) bool, shards func(*ShardResult) bool) error {
+	var info ReleaseInfo
+	if err := json.Unmarshal([]byte(f.Info), &info); err != nil {
+		return fmt.Errorf("release: %w", err)
+	}
+	o := info.Recipe.Output
+	root := versionRoot(info.Recipe)
+	store, err := storage.Open(root, &storage.Options{S3Endpoint: o.S3Endpoint})
+	if err != nil {
+		return err
+	}
+	t := map[string]int64{}
+	var k string
+	var v int64
+	for tallies(&k, &v) {
+		t[k] += v
+	}
+	tableSizes := map[string]TableSize{}
+	var ts TableSize
+	for sizes(&k, &ts) {
+		tableSizes[k] = ts
+	}
+	written := map[string]schemas.File{}
+	var sr ShardResult
+	for shards(&sr) {
+		written[sr.File.Path] = sr.File
+	}
+
+	m := manifestOf(info, t)
+	for _, table := range Tables {
+		n := shardCount(table, tableSizes[table.Name], o)
+		var rows int64
+		for i := range n {
+			name := table.File(i, n)
+			file, ok := written[name]
+			if !ok { // a shard no row hashed to, or a table with no rows
+				res, err := writeTableFile(ctx, store, o, table.Name, i, n, nil)
+				if err != nil {
+					return err
+				}
+				file = res.File
+			}
+			rows += file.Rows
+			m.Files = append(m.Files, file)
+		}
+		if rows != tableSizes[table.Name].Rows {
+			return fmt.Errorf("release: table %s: files hold %d rows but %d were produced", table.Name, rows, tableSizes[table.Name].Rows)
+		}
+	}
+	m.Counts.SFTRows = tableSizes[TableSFT].Rows
+	m.Counts.PreferenceRows = tableSizes[TablePreference].Rows
+	m.Counts.RLVRRows = tableSizes[TableRLVR].Rows
+	if err := m.Counts.Reconcile(); err != nil {
+		return fmt.Errorf("release %s: %w; nothing was published", root, err)
+	}
+	if got := tableSizes[TableDeadLetter].Rows; got != m.Counts.PromptsDeadLetter {
+		return fmt.Errorf("release %s: %d dead letters written but %d counted; nothing was published", root, got, m.Counts.PromptsDeadLetter)
+	}
+
+	card := DatasetCard(m, info.Recipe)
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := store.Put(ctx, "README.md", []byte(card)); err != nil {
+		return err
+	}
+	if err := store.Put(ctx, "manifest.json", append(manifest, '\n')); err != nil {
+		return err
+	}
+	// LATEST goes last: a release is visible only when complete.
+	nameStore, err := storage.Open(nameRoot(info.Recipe), &storage.Options{S3Endpoint: o.S3Endpoint})
+	if err != nil {
+		return err
+	}
+	return nameStore.Put(ctx, "LATEST", []byte(info.Version+"\n"))
+}
+
+// manifest builds the manifest from the run's tallies; files come later.
+func manifestOf(info ReleaseInfo, t map[string]int64) *Manifest {
+	r := info.Recipe
+	m := &Manifest{
+		Manifest: schemas.Manifest{
+			SchemaVersion: schemas.Version,
+			Name:          r.Name,
+			Version:       info.Version,
+			CreatedAt:     time.Now().UTC().Format(time.RFC3339),
+			CodeRevision:  info.CodeRevision,
+			Recipe:        r, // no secrets: the API key is named by its environment variable only
+			TokenUsage:    map[string]schemas.TokenUsage{},
+			Rejections:    map[string]int64{},
+			DeadLetters:   map[string]int64{},
+			Files:         []schemas.File{},
+			Counts: schemas.Counts{
+				PromptsIn:           t[tallyPromptsIn],
+				PromptsKept:         t[fateKept],
+				PromptsRejected:     t[fateRejected],
+				PromptsContaminated: t[fateContam],
+				PromptsDuplicate:    t[fateDuplicate],
+				PromptsDeadLetter:   t[fateDead],
+				SamplesGenerated:    t["samples"],
+			},
+		},
+		Graded:     map[string]int64{},
+		Difficulty: map[string]int64{},
+		Skills:     map[string]int64{},
+		CacheHits:  t["cache:hits"],
+	}
+	models := map[string]bool{}
+	for k, v := range t {
+		switch prefix, rest, _ := strings.Cut(k, ":"); prefix {
+		case "reason":
+			m.Rejections[rest] += v
+		case "dead":
+			m.DeadLetters[rest] += v
+		case "graded":
+			m.Graded[rest] += v
+		case "difficulty":
+			m.Difficulty[rest] += v
+		case "skill":
+			m.Skills[rest] += v
+		case "tokens":
+			i := strings.LastIndex(rest, ":")
+			model, what := rest[:i], rest[i+1:]
+			models[model] = true
+			u := m.TokenUsage[model]
+			switch what {
+			case "requests":
+				u.Requests += v
+			case "prompt":
+				u.PromptTokens += v
+			case "completion":
+				u.CompletionTokens += v
+			}
+			m.TokenUsage[model] = u
+		}
+	}
+	if m.Rejections[ReasonDuplicate] == 0 && m.Counts.PromptsDuplicate > 0 {
+		m.Rejections[ReasonDuplicate] = m.Counts.PromptsDuplicate
+	}
+	for model := range models {
+		m.TeacherModels = append(m.TeacherModels, model)
+	}
+	if len(m.TeacherModels) == 0 && r.Teacher.Model != "" {
+		m.TeacherModels = []string{r.Teacher.Model}
+	}
+	sort.Strings(m.TeacherModels)
+	for model, u := range m.TokenUsage {
+		if p, ok := r.Teacher.Prices[model]; ok {
+			if m.Cost == nil {
+				m.Cost = map[string]float64{}
+			}
+			m.Cost[model] = (float64(u.PromptTokens)*p.PromptPerMillion + float64(u.CompletionTokens)*p.CompletionPerMillion) / 1e6
+		}
+	}
+	for _, b := range info.Benchmarks {
+		b.Flagged = t["benchmark:"+b.Name]
+		m.Benchmarks = append(m.Benchmarks, b)
+	}
+	return m
+}
+
+// versionRoot is <output>/<name>/<version>; nameRoot is <output>/<name>.
+func versionRoot(r Recipe) string { return joinURL(nameRoot(r), r.Output.Version) }
+func nameRoot(r Recipe) string    { return joinURL(r.Output.Path, r.Name) }
+
+func joinURL(base, elem string) string {
+	if rest, ok := strings.CutPrefix(base, "s3://"); ok {
+		return "s3://" + path.Join(rest, elem)
+	}
+	return path.Join(base, elem)
+}

@@ -1,0 +1,145 @@
+package transforms
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/syllabus-dev/syllabus/schemas"
+)
+
+// Row is one record on its way to a release file: the table it belongs to,
+// a key that orders it within its shard, and the record as JSON. One
+// envelope for every table lets one sharding and writing path serve them all.
+type Row struct {
+	Table string
+	Key   string
+	JSON  []byte
+}
+
+// Tables of a release. Parquet tables are sharded; JSONL tables are one file.
+const (
+	TableSFT           = "sft"
+	TablePreference    = "preference"
+	TableRLVR          = "rlvr"
+	TableRejected      = "rejected"
+	TableContamination = "contamination"
+	TableDeadLetter    = "dead_letter"
+)
+
+// TableInfo says how a table is written.
+type TableInfo struct {
+	Name    string
+	Parquet bool
+	// File names shard i of n (0-based), relative to the version root.
+	File func(i, n int) string
+	// write encodes rows (JSON records) into w.
+	write func(w io.Writer, rows [][]byte, o OutputConfig) error
+}
+
+// Tables lists every table of a release, in manifest order.
+var Tables = []TableInfo{
+	parquetTable[schemas.SFTExample](TableSFT, "train"),
+	parquetTable[schemas.PreferencePair](TablePreference, "train"),
+	parquetTable[schemas.RLVRExample](TableRLVR, "train"),
+	parquetTable[schemas.Rejection](TableRejected, "rejected"),
+	jsonlTable(TableContamination),
+	jsonlTable(TableDeadLetter),
+}
+
+// tableInfo returns the TableInfo of name.
+func tableInfo(name string) (TableInfo, error) {
+	for _, t := range Tables {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	return TableInfo{}, fmt.Errorf("transforms: unknown table %q", name)
+}
+
+func parquetTable[T any](name, split string) TableInfo {
+	return TableInfo{
+		Name:    name,
+		Parquet: true,
+		File: func(i, n int) string {
+			return fmt.Sprintf("%s/%s-%05d-of-%05d.parquet", name, split, i, n)
+		},
+		write: writeParquet[T],
+	}
+}
+
+func jsonlTable(name string) TableInfo {
+	return TableInfo{
+		Name:  name,
+		File:  func(int, int) string { return name + ".jsonl" },
+		write: writeJSONL,
+	}
+}
+
+// writeParquet writes rows as a zstd-compressed Parquet file with row groups
+// of at most o.RowGroupRows rows (parquet-go otherwise keeps every page of
+// the file in memory until Close).
+func writeParquet[T any](w io.Writer, rows [][]byte, o OutputConfig) error {
+	pw := parquet.NewGenericWriter[T](w,
+		parquet.Compression(&parquet.Zstd),
+		parquet.MaxRowsPerRowGroup(o.RowGroupRows),
+		parquet.CreatedBy("syllabus", schemas.Version, ""),
+		parquet.KeyValueMetadata("syllabus.schema_version", schemas.Version),
+	)
+	batch := make([]T, 0, 256)
+	flush := func() error {
+		if _, err := pw.Write(batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for _, raw := range rows {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("decoding row: %w", err)
+		}
+		batch = append(batch, v)
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return pw.Close()
+}
+
+func writeJSONL(w io.Writer, rows [][]byte, _ OutputConfig) error {
+	for _, raw := range rows {
+		if _, err := w.Write(append(bytes.TrimSpace(raw), '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newRow wraps a record for table.
+func newRow(table, key string, record any) (Row, error) {
+	data, err := json.Marshal(record)
+	if err != nil {
+		return Row{}, fmt.Errorf("transforms: encoding a %s row: %w", table, err)
+	}
+	return Row{Table: table, Key: key, JSON: data}, nil
+}
+
+// sampleKey orders rows of one prompt: prompt id, then sample index.
+func sampleKey(promptID string, index int) string {
+	return fmt.Sprintf("%s\x00%06d", promptID, index)
+}
+
+// sourceKey orders dead letters by where they were read.
+func sourceKey(source string, line int) string {
+	return fmt.Sprintf("%s\x00%012d", strings.ReplaceAll(source, "\x00", ""), line)
+}

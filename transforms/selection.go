@@ -1,0 +1,217 @@
+package transforms
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/syllabus-dev/syllabus/filters"
+	"github.com/syllabus-dev/syllabus/schemas"
+)
+
+// Generation is a prompt with the samples the teacher drew for it.
+type Generation struct {
+	Prompt   schemas.Prompt
+	Messages []schemas.Message // the conversation sent to the teacher
+	Samples  []schemas.Sample
+	Model    string
+	Usage    schemas.TokenUsage
+	Cached   bool
+}
+
+// Outcome is what rejection sampling made of one Generation: released rows,
+// or one rejection saying why nothing was released.
+type Outcome struct {
+	SFT       []schemas.SFTExample
+	Pairs     []schemas.PreferencePair
+	RLVR      []schemas.RLVRExample
+	Rejection *schemas.Rejection
+	// Graded counts the samples by verdict: correct, incorrect, no_answer,
+	// truncated.
+	Graded map[string]int
+	// Difficulty is the prompt's difficulty bucket.
+	Difficulty string
+}
+
+// Rejection reasons of the verify stage.
+const (
+	ReasonNoCorrect   = "no_correct_sample"
+	ReasonNoAnswer    = filters.ReasonNoAnswer
+	ReasonTruncated   = "truncated"
+	ReasonNoReference = "no_reference"
+	ReasonDuplicate   = "duplicate"
+)
+
+// Difficulty buckets a pass rate (correct samples / samples drawn): the
+// teacher's own success is the measure of how hard a prompt is.
+func Difficulty(passRate float64) string {
+	switch {
+	case passRate >= 0.75:
+		return "easy"
+	case passRate >= 0.4:
+		return "medium"
+	case passRate > 0:
+		return "hard"
+	default:
+		return "unsolved"
+	}
+}
+
+// Select grades every sample of g against the prompt's reference and keeps
+// what rejection sampling allows: at most s.MaxCorrect verified samples as
+// SFT rows, at most s.MaxPairs (correct, incorrect) preference pairs, and an
+// RLVR row when the teacher solved the prompt sometimes but not always.
+// Truncated samples are never kept nor used as a rejected side, and samples
+// with no extractable answer are not counted as wrong answers.
+func Select(g Generation, v filters.Verifier, s SamplingConfig) Outcome {
+	p := g.Prompt
+	out := Outcome{Graded: map[string]int{}}
+	reject := func(reason, detail string) Outcome {
+		out.Difficulty = Difficulty(0)
+		out.Rejection = &schemas.Rejection{PromptID: p.ID, Stage: "verify", Reason: reason, Detail: detail, Source: p.Source, Line: int64(p.Line)}
+		return out
+	}
+	if strings.TrimSpace(p.Answer) == "" {
+		out.Graded["ungraded"] = len(g.Samples)
+		return reject(ReasonNoReference, "the prompt has no reference answer to verify samples against (set --answer_field)")
+	}
+
+	type graded struct {
+		sample  schemas.Sample
+		verdict filters.Verdict
+	}
+	var correct, wrong []graded
+	for _, smp := range g.Samples {
+		if smp.Truncated {
+			out.Graded["truncated"]++
+			continue
+		}
+		vd := v.Verify(smp.Text, p.Answer)
+		switch {
+		case !vd.HasAnswer:
+			out.Graded["no_answer"]++
+		case vd.Correct:
+			out.Graded["correct"]++
+			correct = append(correct, graded{smp, vd})
+		default:
+			out.Graded["incorrect"]++
+			wrong = append(wrong, graded{smp, vd})
+		}
+	}
+	passRate := 0.0
+	if len(g.Samples) > 0 {
+		passRate = float64(len(correct)) / float64(len(g.Samples))
+	}
+	out.Difficulty = Difficulty(passRate)
+	if len(correct) == 0 {
+		switch {
+		case out.Graded["incorrect"] > 0:
+			return reject(ReasonNoCorrect, fmt.Sprintf("0 of %d samples verified against %q (%s)", len(g.Samples), p.Answer, tally(out.Graded)))
+		case out.Graded["no_answer"] > 0:
+			return reject(ReasonNoAnswer, fmt.Sprintf("no sample held a final answer the verifier could extract (%s)", tally(out.Graded)))
+		default:
+			return reject(ReasonTruncated, fmt.Sprintf("every sample was cut at max_tokens (%s)", tally(out.Graded)))
+		}
+	}
+
+	prompt := g.Messages
+	for i, c := range correct {
+		if i >= s.MaxCorrect {
+			break
+		}
+		out.SFT = append(out.SFT, schemas.SFTExample{
+			PromptID:     p.ID,
+			Messages:     withAssistant(prompt, c.sample.Text),
+			Answer:       p.Answer,
+			Extracted:    c.verdict.Extracted,
+			Verdict:      c.verdict.Reason,
+			Skills:       skillsOf(p),
+			Difficulty:   out.Difficulty,
+			PassRate:     passRate,
+			Source:       p.Source,
+			TeacherModel: c.sample.Model,
+			SampleIndex:  int32(c.sample.Index),
+		})
+	}
+	for i := 0; i < s.MaxPairs && i < len(correct) && i < len(wrong); i++ {
+		c, w := correct[i], wrong[i]
+		out.Pairs = append(out.Pairs, schemas.PreferencePair{
+			PromptID:        p.ID,
+			Prompt:          prompt,
+			Chosen:          []schemas.Message{{Role: schemas.RoleAssistant, Content: c.sample.Text}},
+			Rejected:        []schemas.Message{{Role: schemas.RoleAssistant, Content: w.sample.Text}},
+			Answer:          p.Answer,
+			Skills:          skillsOf(p),
+			Difficulty:      out.Difficulty,
+			PassRate:        passRate,
+			Source:          p.Source,
+			TeacherModel:    c.sample.Model,
+			RejectedVerdict: w.verdict.Reason,
+			ChosenIndex:     int32(c.sample.Index),
+			RejectedIndex:   int32(w.sample.Index),
+		})
+	}
+	if passRate < 1 {
+		out.RLVR = append(out.RLVR, schemas.RLVRExample{
+			PromptID:    p.ID,
+			Prompt:      prompt,
+			GroundTruth: p.Answer,
+			Skills:      skillsOf(p),
+			Difficulty:  out.Difficulty,
+			PassRate:    passRate,
+			Source:      p.Source,
+		})
+	}
+	return out
+}
+
+// withAssistant returns the conversation followed by an assistant turn.
+func withAssistant(conversation []schemas.Message, text string) []schemas.Message {
+	out := make([]schemas.Message, 0, len(conversation)+1)
+	out = append(out, conversation...)
+	return append(out, schemas.Message{Role: schemas.RoleAssistant, Content: text})
+}
+
+func skillsOf(p schemas.Prompt) []string {
+	if p.Skills == nil {
+		return []string{}
+	}
+	return p.Skills
+}
+
+// tally renders sample verdict counts in a fixed order.
+func tally(graded map[string]int) string {
+	var parts []string
+	for _, k := range []string{"correct", "incorrect", "no_answer", "truncated"} {
+		if n := graded[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Conversation is what the teacher is sent for a prompt: an optional system
+// turn, then the prompt followed by the instruction.
+func Conversation(p schemas.Prompt, in InputConfig) []schemas.Message {
+	var msgs []schemas.Message
+	if in.SystemPrompt != "" {
+		msgs = append(msgs, schemas.Message{Role: schemas.RoleSystem, Content: in.SystemPrompt})
+	}
+	text := p.Text
+	if in.Instruction != "" {
+		text += "\n\n" + in.Instruction
+	}
+	return append(msgs, schemas.Message{Role: schemas.RoleUser, Content: text})
+}
+
+// newVerifier returns the verifier named in sampling.verifier.
+func newVerifier(name string) (filters.Verifier, error) {
+	switch name {
+	case "math", "":
+		return filters.NewMathVerifier(nil), nil
+	case "exact":
+		return filters.ExactStringVerifier{}, nil
+	case "choice", "multiple_choice":
+		return filters.MultipleChoiceVerifier{}, nil
+	}
+	return nil, fmt.Errorf("unknown verifier %q (known: math, exact, choice)", name)
+}

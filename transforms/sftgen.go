@@ -1,0 +1,210 @@
+package transforms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
+
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/storage"
+)
+
+func init() {
+	register.DoFn5x1[context.Context, string, func(schemas.Prompt), func(Row), func(string, int64), error](&readPromptsFn{})
+	register.Function1x2[schemas.Prompt, string, schemas.Prompt](keyByText)
+	register.Function5x1[string, func(*schemas.Prompt) bool, func(schemas.Prompt), func(Row), func(string, int64), error](dedupFn)
+	register.DoFn4x1[schemas.Prompt, func(schemas.Prompt), func(Row), func(string, int64), error](&decontamPromptsFn{})
+	register.DoFn5x1[context.Context, schemas.Prompt, func(Generation), func(Row), func(string, int64), error](&generateFn{})
+	register.DoFn4x1[Generation, func(Generation), func(Row), func(string, int64), error](&decontamResponsesFn{})
+	register.DoFn3x1[Generation, func(Row), func(string, int64), error](&selectFn{})
+	register.Function1x2[Row, string, TableSize](rowSize)
+	register.Function2x1[TableSize, TableSize, TableSize](addTableSize)
+	register.DoFn2x3[Row, func(*string, *TableSize) bool, string, Row, error](&assignShardFn{})
+	register.DoFn3x2[context.Context, string, func(*Row) bool, ShardResult, error](&writeShardFn{})
+	register.DoFn5x1[context.Context, []byte, func(*string, *int64) bool, func(*string, *TableSize) bool, func(*ShardResult) bool, error](&finalizeFn{})
+
+	register.Emitter1[schemas.Prompt]()
+	register.Emitter1[Generation]()
+	register.Emitter1[Row]()
+	register.Emitter2[string, int64]()
+	register.Iter1[schemas.Prompt]()
+	register.Iter1[Row]()
+	register.Iter1[ShardResult]()
+	register.Iter2[string, int64]()
+	register.Iter2[string, TableSize]()
+}
+
+// SFTGen adds the sftgen graph to s: read prompts → dedup → decontaminate
+// prompts → generate k samples → decontaminate responses → verify and
+// select → shard and write → manifest, dataset card, LATEST.
+//
+// r must be validated, with r.Output.Version and r.Teacher.URL set. Bad
+// parameters (inputs that match nothing, unreadable benchmark sets) fail
+// here, while the graph is built, not on a worker.
+func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
+	s = s.Scope("sftgen")
+	if r.Output.Version == "" || r.Teacher.URL == "" {
+		return fmt.Errorf("sftgen: output.version and teacher.url must be set before the graph is built")
+	}
+	sources, err := expandInputs(r.Input.Path, r.Output.S3Endpoint)
+	if err != nil {
+		return fmt.Errorf("sftgen: input.path: %w", err)
+	}
+	index, err := openIndex(r.Decontam)
+	if err != nil {
+		return fmt.Errorf("sftgen: decontam: %w", err)
+	}
+	info := ReleaseInfo{Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision}
+	for _, b := range index.Benchmarks() {
+		info.Benchmarks = append(info.Benchmarks, BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
+	}
+
+	teacherJSON, err := json.Marshal(r.Teacher)
+	if err != nil {
+		return fmt.Errorf("sftgen: teacher: %w", err)
+	}
+
+	src := beam.Reshuffle(s, beam.CreateList(s, sources))
+	prompts, readRows, readTally := beam.ParDo3(s.Scope("read"), &readPromptsFn{Mapping: r.Input.Mapping, S3Endpoint: r.Output.S3Endpoint}, src)
+
+	ds := s.Scope("dedup")
+	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
+
+	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam}, unique)
+	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt}, clean)
+	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam}, gens)
+	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
+
+	rows := beam.Flatten(s, readRows, dupRows, contamRows, genRows, respRows, selRows)
+	tallies := stats.SumPerKey(s, beam.Flatten(s, readTally, dupTally, contamTally, genTally, respTally, selTally))
+	return WriteRelease(s, info, rows, tallies)
+}
+
+// WriteRelease shards and writes rows, then the manifest, the dataset card
+// and LATEST. tallies are the run's counters (see the fate keys).
+func WriteRelease(s beam.Scope, info ReleaseInfo, rows, tallies beam.PCollection) error {
+	s = s.Scope("write")
+	infoJSON, err := json.Marshal(info)
+	if err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	o := info.Recipe.Output
+	sizes := beam.CombinePerKey(s, addTableSize, beam.ParDo(s, rowSize, rows))
+	byShard := beam.ParDo(s, &assignShardFn{Output: o}, rows, beam.SideInput{Input: sizes})
+	shards := beam.ParDo(s, &writeShardFn{Root: versionRoot(info.Recipe), Output: o}, beam.GroupByKey(s, byShard))
+	beam.ParDo0(s, &finalizeFn{Info: string(infoJSON)}, beam.Impulse(s),
+		beam.SideInput{Input: tallies}, beam.SideInput{Input: sizes}, beam.SideInput{Input: shards})
+	return nil
+}
+
+// expandInputs turns input.path into the list of files to read: a builtin
+// spec as is, a glob into its matches, a file into itself. Matching nothing
+// is an error, never an empty run.
+func expandInputs(input, s3Endpoint string) ([]string, error) {
+	if builtin.IsBuiltin(input) {
+		return []string{input}, nil
+	}
+	if strings.HasPrefix(input, "s3://") {
+		dir, pattern := path.Split(strings.TrimPrefix(input, "s3://"))
+		store, err := storage.Open("s3://"+dir, &storage.Options{S3Endpoint: s3Endpoint})
+		if err != nil {
+			return nil, err
+		}
+		names, err := store.List(context.Background(), "")
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, n := range names {
+			if ok, _ := path.Match(pattern, n); ok {
+				out = append(out, "s3://"+dir+n)
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s matches no object", input)
+		}
+		return out, nil
+	}
+	matches, err := filepath.Glob(input)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", input, err)
+	}
+	if len(matches) == 0 {
+		if _, err := os.Stat(input); err != nil {
+			return nil, fmt.Errorf("%s: %w", input, err)
+		}
+		return nil, fmt.Errorf("%s matches no file", input)
+	}
+	return matches, nil
+}
+
+// openInput opens one input file, local or on S3.
+func openInput(ctx context.Context, source, s3Endpoint string) (storage.File, int64, error) {
+	if strings.HasPrefix(source, "s3://") {
+		dir, name := path.Split(source)
+		store, err := storage.Open(dir, &storage.Options{S3Endpoint: s3Endpoint})
+		if err != nil {
+			return nil, 0, err
+		}
+		return store.Open(ctx, name)
+	}
+	f, err := os.Open(source)
+	if err != nil {
+		return nil, 0, fmt.Errorf("input: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("input: %w", err)
+	}
+	return f, info.Size(), nil
+}
+
+// SimOptions configure the simulated teacher of StartSimTeacher.
+type SimOptions struct {
+	// Accuracy is the probability that a sample is correct (default 0.7).
+	Accuracy float64
+	// Slots is the number of decode slots (default 64).
+	Slots int
+}
+
+// StartSimTeacher starts the simulated teacher in-process for a recipe
+// whose input is a builtin set, gives it that set's answer key, and points
+// r.Teacher at it. Call stop when the pipeline is done.
+func StartSimTeacher(r *Recipe, opts *SimOptions) (stop func() error, err error) {
+	if opts == nil {
+		opts = &SimOptions{Accuracy: 0.7}
+	}
+	spec, err := builtin.ParseSpec(r.Input.Path)
+	if err != nil {
+		return nil, fmt.Errorf("the simulated teacher only knows builtin prompts: %w", err)
+	}
+	key := map[string]teacher.Solution{}
+	for _, p := range builtin.Generate(spec) {
+		key[p.Text] = teacher.Solution{Steps: p.Steps, Answer: p.Answer}
+	}
+	solve := func(prompt string) (teacher.Solution, bool) {
+		if sol, ok := key[prompt]; ok {
+			return sol, true
+		}
+		text, _, _ := strings.Cut(prompt, "\n\n") // the prompt before our instruction
+		sol, ok := key[text]
+		return sol, ok
+	}
+	sim, err := teacher.StartSim(teacher.SimConfig{Model: r.Teacher.Model, Accuracy: opts.Accuracy, Slots: opts.Slots, Solve: solve, Seed: int64(spec.Seed)})
+	if err != nil {
+		return nil, err
+	}
+	r.Teacher.URL = sim.URL()
+	return sim.Close, nil
+}

@@ -1,0 +1,361 @@
+package transforms
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/syllabus-dev/syllabus/decontam"
+	"github.com/syllabus-dev/syllabus/filters"
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/input"
+)
+
+// Tally keys. Every stage counts what it did into one stream of
+// (key, count) pairs that the manifest sums; "fate:" keys count where each
+// input record ended and must add up to "prompts_in".
+const (
+	tallyPromptsIn = "prompts_in"
+	fatePrefix     = "fate:"
+	fateKept       = fatePrefix + "kept"
+	fateRejected   = fatePrefix + "rejected"
+	fateContam     = fatePrefix + "contaminated"
+	fateDuplicate  = fatePrefix + "duplicate"
+	fateDead       = fatePrefix + "dead_letter"
+)
+
+// emitters bundles the outputs every per-record stage shares.
+type emitters struct {
+	row   func(Row)
+	tally func(string, int64)
+}
+
+func (e emitters) emit(table, key string, record any) error {
+	r, err := newRow(table, key, record)
+	if err != nil {
+		return err
+	}
+	e.row(r)
+	return nil
+}
+
+func (e emitters) dead(d schemas.DeadLetter) error {
+	e.tally(fateDead, 1)
+	e.tally("dead:"+d.Stage, 1)
+	return e.emit(TableDeadLetter, sourceKey(d.Source, d.Line)+"\x00"+d.PromptID, d)
+}
+
+// readPromptsFn reads one input (a file URL or a builtin spec) into prompts;
+// unusable records become dead letters. It fails only when the input
+// cannot be opened at all, which is a problem of the run, not of a record.
+type readPromptsFn struct {
+	Mapping    input.Mapping
+	S3Endpoint string
+}
+
+func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitPrompt func(schemas.Prompt), emitRow func(Row), emitTally func(string, int64)) error {
+	out := emitters{row: emitRow, tally: emitTally}
+	if builtin.IsBuiltin(source) {
+		spec, err := builtin.ParseSpec(source)
+		if err != nil {
+			return err
+		}
+		problems := builtin.Generate(spec)
+		for i, p := range problems {
+			emitPrompt(schemas.Prompt{ID: p.ID, Text: p.Text, Answer: p.Answer, Source: source, Line: i + 1, Skills: p.Skills})
+		}
+		emitTally(tallyPromptsIn, int64(len(problems)))
+		return nil
+	}
+	var recordErr error
+	sink := input.Sink{
+		Prompt: emitPrompt,
+		Dead: func(d schemas.DeadLetter) {
+			if err := out.dead(d); err != nil && recordErr == nil {
+				recordErr = err
+			}
+		},
+	}
+	file, size, err := openInput(ctx, source, f.S3Endpoint)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	stats, err := input.Read(file, size, source, f.Mapping, sink)
+	emitTally(tallyPromptsIn, int64(stats.Records))
+	if err != nil {
+		return err
+	}
+	return recordErr
+}
+
+// dedupKey is the key exact deduplication groups on: the prompt after the
+// decontaminator's normalization (Unicode, case, punctuation, whitespace),
+// so prompts that differ only in such things are one prompt.
+func dedupKey(p schemas.Prompt) string {
+	h := sha256.Sum256([]byte(decontam.Normalize(p.Text)))
+	return hex.EncodeToString(h[:16])
+}
+
+func keyByText(p schemas.Prompt) (string, schemas.Prompt) { return dedupKey(p), p }
+
+// dedupFn keeps the first of a group of equal prompts (by source, then line,
+// then id, so the choice does not depend on the runner) and rejects the rest
+// as duplicates naming the one kept.
+func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas.Prompt), emitRow func(Row), emitTally func(string, int64)) error {
+	var all []schemas.Prompt
+	var p schemas.Prompt
+	for group(&p) {
+		all = append(all, p)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.ID < b.ID
+	})
+	emitPrompt(all[0])
+	out := emitters{row: emitRow, tally: emitTally}
+	for _, d := range all[1:] {
+		emitTally(fateDuplicate, 1)
+		rej := schemas.Rejection{PromptID: d.ID, Stage: "dedup", Reason: ReasonDuplicate,
+			Detail: fmt.Sprintf("same prompt as %s (%s:%d)", all[0].ID, all[0].Source, all[0].Line), Source: d.Source, Line: int64(d.Line)}
+		if err := out.emit(TableRejected, sampleKey(d.ID, 0), rej); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexes shares one decontamination index per configuration among the
+// DoFn instances of a worker process: building it takes a moment and a few
+// megabytes, and it is immutable.
+var indexes sync.Map // config JSON -> func() (*decontam.Index, error)
+
+func openIndex(cfg DecontamConfig) (*decontam.Index, error) {
+	key, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	once, _ := indexes.LoadOrStore(string(key), sync.OnceValues(func() (*decontam.Index, error) {
+		return decontam.Open(cfg.Config, cfg.BenchmarksDir, nil)
+	}))
+	return once.(func() (*decontam.Index, error))()
+}
+
+// contamination turns the best match of a check into a report line.
+func contamination(id, stage string, matches []decontam.Match) schemas.Contamination {
+	m := matches[0]
+	ngrams := m.MatchedNgrams
+	if ngrams == nil {
+		ngrams = []string{}
+	}
+	return schemas.Contamination{ID: id, Benchmark: m.Benchmark, BenchmarkID: m.BenchmarkID, Score: m.Score, MatchedNgrams: ngrams, Stage: stage}
+}
+
+// decontamPromptsFn checks prompts against the benchmarks before any teacher
+// call: a contaminated prompt costs no GPU time.
+type decontamPromptsFn struct {
+	Config DecontamConfig
+	index  *decontam.Index
+}
+
+func (f *decontamPromptsFn) Setup() error {
+	var err error
+	f.index, err = openIndex(f.Config)
+	return err
+}
+
+func (f *decontamPromptsFn) ProcessElement(p schemas.Prompt, emitPrompt func(schemas.Prompt), emitRow func(Row), emitTally func(string, int64)) error {
+	matches := f.index.Check(p.Text)
+	if len(matches) == 0 {
+		emitPrompt(p)
+		return nil
+	}
+	emitTally(fateContam, 1)
+	emitTally("benchmark:"+matches[0].Benchmark, 1)
+	return emitters{row: emitRow, tally: emitTally}.emit(TableContamination, sampleKey(p.ID, 0), contamination(p.ID, "prompt", matches))
+}
+
+// decontamResponsesFn checks every sample: a teacher that recites a
+// benchmark item or its solution makes the whole prompt contaminated.
+type decontamResponsesFn struct {
+	Config DecontamConfig
+	index  *decontam.Index
+}
+
+func (f *decontamResponsesFn) Setup() error {
+	var err error
+	f.index, err = openIndex(f.Config)
+	return err
+}
+
+func (f *decontamResponsesFn) ProcessElement(g Generation, emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
+	for _, s := range g.Samples {
+		if matches := f.index.Check(s.Text); len(matches) > 0 {
+			emitTally(fateContam, 1)
+			emitTally("benchmark:"+matches[0].Benchmark, 1)
+			return emitters{row: emitRow, tally: emitTally}.emit(TableContamination, sampleKey(g.Prompt.ID, s.Index), contamination(g.Prompt.ID, "response", matches))
+		}
+	}
+	emitGen(g)
+	return nil
+}
+
+// generateFn draws k samples per prompt from the teacher. Prism hands a
+// DoFn a whole input as one bundle, element by element, so the DoFn keeps
+// teacher.max_concurrency requests in flight itself: ProcessElement submits
+// to a bounded pool (blocking only when it is full) and emits whatever has
+// finished; FinishBundle waits for the rest. Emitting happens only on the
+// DoFn's own goroutine, as Beam requires.
+//
+// A failure of one prompt (rejected request, retries exhausted) becomes a
+// dead letter. A failure of the run (server down, bad key, token budget
+// spent) is returned, which stops the job: nothing partial is released.
+type generateFn struct {
+	// Teacher is the teacher.Config as JSON: its pass-through sampling
+	// fields are free-form, which Beam's schema coder for DoFns cannot hold.
+	Teacher string
+	Input   InputConfig
+	K       int
+
+	cfg    teacher.Config
+	client *teacher.Client
+	pool   *teacher.Pool
+	life   context.Context // lives from Setup to Teardown; requests outlive ProcessElement
+	cancel context.CancelFunc
+}
+
+func (f *generateFn) Setup() error {
+	if err := json.Unmarshal([]byte(f.Teacher), &f.cfg); err != nil {
+		return fmt.Errorf("generate: teacher config: %w", err)
+	}
+	var err error
+	f.client, err = teacher.NewClient(f.cfg)
+	if err != nil {
+		return err
+	}
+	f.pool = teacher.NewPool(f.client, f.cfg.MaxConcurrency)
+	f.life, f.cancel = context.WithCancel(context.Background())
+	return nil
+}
+
+func (f *generateFn) Teardown() error {
+	if f.cancel != nil {
+		f.cancel()
+	}
+	if f.client != nil {
+		return f.client.Close()
+	}
+	return nil
+}
+
+func (f *generateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
+	msgs := Conversation(p, f.Input)
+	if err := f.pool.Submit(f.life, p, f.cfg.NewRequest(msgs, f.K)); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	return f.emit(f.pool.Ready(), emitGen, emitRow, emitTally)
+}
+
+func (f *generateFn) FinishBundle(emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
+	return f.emit(f.pool.Drain(), emitGen, emitRow, emitTally)
+}
+
+func (f *generateFn) emit(results []teacher.Result, emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
+	out := emitters{row: emitRow, tally: emitTally}
+	var fatal error
+	for _, r := range results {
+		p := r.Key.(schemas.Prompt)
+		if r.Err != nil {
+			if teacher.IsFatal(r.Err) {
+				fatal = errors.Join(fatal, r.Err)
+				continue
+			}
+			if err := out.dead(schemas.DeadLetter{Source: p.Source, Line: p.Line, PromptID: p.ID, Stage: "generate",
+				Reason: fmt.Sprintf("prompt %s (%s:%d): %v", p.ID, p.Source, p.Line, r.Err)}); err != nil {
+				return err
+			}
+			continue
+		}
+		g := Generation{Prompt: p, Messages: r.Request.Messages, Model: r.Response.Model, Cached: r.Response.Cached,
+			Usage: schemas.TokenUsage{Requests: 1, PromptTokens: r.Response.Usage.PromptTokens, CompletionTokens: r.Response.Usage.CompletionTokens}}
+		model := g.Model
+		if model == "" {
+			model = r.Request.Model
+		}
+		for _, c := range r.Response.Choices {
+			g.Samples = append(g.Samples, schemas.Sample{PromptID: p.ID, Index: c.Index, Text: c.Text, Model: model, FinishReason: c.FinishReason, Truncated: c.Truncated})
+		}
+		if !g.Cached {
+			emitTally("tokens:"+model+":requests", 1)
+			emitTally("tokens:"+model+":prompt", g.Usage.PromptTokens)
+			emitTally("tokens:"+model+":completion", g.Usage.CompletionTokens)
+		} else {
+			emitTally("cache:hits", 1)
+		}
+		emitTally("samples", int64(len(g.Samples)))
+		emitGen(g)
+	}
+	if fatal != nil {
+		return fmt.Errorf("generate: the run stops: %w", fatal)
+	}
+	return nil
+}
+
+// selectFn grades samples and applies rejection sampling (see Select).
+type selectFn struct {
+	Sampling SamplingConfig
+	verifier filters.Verifier
+}
+
+func (f *selectFn) Setup() error {
+	var err error
+	f.verifier, err = newVerifier(f.Sampling.Verifier)
+	return err
+}
+
+func (f *selectFn) ProcessElement(g Generation, emitRow func(Row), emitTally func(string, int64)) error {
+	o := Select(g, f.verifier, f.Sampling)
+	out := emitters{row: emitRow, tally: emitTally}
+	for verdict, n := range o.Graded {
+		emitTally("graded:"+verdict, int64(n))
+	}
+	if o.Rejection != nil {
+		emitTally(fateRejected, 1)
+		emitTally("reason:"+o.Rejection.Reason, 1)
+		return out.emit(TableRejected, sampleKey(g.Prompt.ID, 0), o.Rejection)
+	}
+	emitTally(fateKept, 1)
+	emitTally("difficulty:"+o.Difficulty, 1)
+	for _, s := range g.Prompt.Skills {
+		emitTally("skill:"+s, 1)
+	}
+	for _, r := range o.SFT {
+		if err := out.emit(TableSFT, sampleKey(r.PromptID, int(r.SampleIndex)), r); err != nil {
+			return err
+		}
+	}
+	for _, r := range o.Pairs {
+		if err := out.emit(TablePreference, sampleKey(r.PromptID, int(r.ChosenIndex)), r); err != nil {
+			return err
+		}
+	}
+	for _, r := range o.RLVR {
+		if err := out.emit(TableRLVR, sampleKey(r.PromptID, 0), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
