@@ -1,0 +1,382 @@
+package transforms
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/teacher"
+)
+
+func init() {
+	register.Function1x1[schemas.Prompt, string](promptID)
+	register.Function2x1[string, int64, string](formatTally)
+}
+
+func promptID(p schemas.Prompt) string     { return p.ID }
+func formatTally(k string, v int64) string { return fmt.Sprintf("%s=%d", k, v) }
+
+// TestMain runs the pipeline tests on Prism, keeping its job narration out
+// of test output (failures still come back as errors from ptest.Run).
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ptest.Main(m)
+}
+
+// quickRecipe is the quickstart with a small input, writing under dir.
+func quickRecipe(t *testing.T, n int) Recipe {
+	t.Helper()
+	r := DefaultRecipe()
+	r.Input.Path = fmt.Sprintf("builtin:arithmetic?n=%d", n)
+	r.Output.Path = t.TempDir()
+	r.Output.Version = "v1"
+	r.Teacher.DownAfter = 5 * time.Second
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func runSFTGen(t *testing.T, r Recipe) error {
+	t.Helper()
+	p, s := beam.NewPipelineWithRoot()
+	if err := SFTGen(s, r, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return ptest.Run(p)
+}
+
+func readManifestFile(t *testing.T, r Recipe) Manifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(versionRoot(r), "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// checkRelease verifies what every release must satisfy: the counts
+// reconcile, every file of the manifest exists with its size, hash and row
+// count, Parquet files read back, and LATEST names the version.
+func checkRelease(t *testing.T, r Recipe) Manifest {
+	t.Helper()
+	m := readManifestFile(t, r)
+	if err := m.Counts.Reconcile(); err != nil {
+		t.Error(err)
+	}
+	root := versionRoot(r)
+	tables := map[string]int64{}
+	for _, f := range m.Files {
+		data, err := os.ReadFile(filepath.Join(root, f.Path))
+		if err != nil {
+			t.Errorf("manifest lists %s: %v", f.Path, err)
+			continue
+		}
+		sum := sha256.Sum256(data)
+		if hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(data)) != f.Bytes {
+			t.Errorf("%s: size or sha256 differ from the manifest", f.Path)
+		}
+		var rows int64
+		if strings.HasSuffix(f.Path, ".parquet") {
+			pf, err := parquet.OpenFile(strings.NewReader(string(data)), int64(len(data)))
+			if err != nil {
+				t.Errorf("%s: %v", f.Path, err)
+				continue
+			}
+			rows = pf.NumRows()
+		} else {
+			rows = int64(strings.Count(string(data), "\n"))
+		}
+		if rows != f.Rows {
+			t.Errorf("%s holds %d rows, manifest says %d", f.Path, rows, f.Rows)
+		}
+		tables[strings.SplitN(strings.TrimSuffix(f.Path, ".jsonl"), "/", 2)[0]] += rows
+	}
+	if tables[TableSFT] != m.Counts.SFTRows || tables[TablePreference] != m.Counts.PreferenceRows || tables[TableRLVR] != m.Counts.RLVRRows {
+		t.Errorf("rows in files %v do not match counts %+v", tables, m.Counts)
+	}
+	if tables[TableDeadLetter] != m.Counts.PromptsDeadLetter {
+		t.Errorf("dead_letter.jsonl holds %d lines, counts say %d", tables[TableDeadLetter], m.Counts.PromptsDeadLetter)
+	}
+	latest, err := os.ReadFile(filepath.Join(nameRoot(r), "LATEST"))
+	if err != nil || strings.TrimSpace(string(latest)) != r.Output.Version {
+		t.Errorf("LATEST = %q, %v; want %s", latest, err, r.Output.Version)
+	}
+	return m
+}
+
+func TestSFTGenQuickstart(t *testing.T) {
+	r := quickRecipe(t, 60)
+	r.Output.ShardRows = 10 // several shards, some of them maybe empty
+	stop, err := StartSimTeacher(&r, &SimOptions{Accuracy: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	m := checkRelease(t, r)
+	c := m.Counts
+	if c.PromptsIn != 60 || c.PromptsKept == 0 || c.SamplesGenerated != 60*4 {
+		t.Errorf("counts = %+v", c)
+	}
+	if c.SFTRows != c.PromptsKept { // max_correct 1: one row per kept prompt
+		t.Errorf("sft rows %d != kept prompts %d", c.SFTRows, c.PromptsKept)
+	}
+	if n := len(filesOf(m, TableSFT)); n != int(ceilDiv(c.SFTRows, 10)) {
+		t.Errorf("sft is in %d shards, want %d", n, ceilDiv(c.SFTRows, 10))
+	}
+	if u := m.TokenUsage["sim"]; u.Requests != 60 || u.CompletionTokens == 0 {
+		t.Errorf("token usage = %+v", m.TokenUsage)
+	}
+	if len(m.Benchmarks) < 10 || m.Difficulty["easy"]+m.Difficulty["medium"]+m.Difficulty["hard"] != c.PromptsKept {
+		t.Errorf("benchmarks %d, difficulty %v", len(m.Benchmarks), m.Difficulty)
+	}
+	card, _ := os.ReadFile(filepath.Join(versionRoot(r), "README.md"))
+	if !strings.HasPrefix(string(card), "---\nconfigs:\n") || !strings.Contains(string(card), "path: sft/train-*.parquet") {
+		t.Errorf("dataset card lacks the loader's front matter:\n%s", card)
+	}
+
+	// An SFT row read back with parquet-go has the conversation and lineage.
+	rows, err := parquet.ReadFile[schemas.SFTExample](filepath.Join(versionRoot(r), filesOf(m, TableSFT)[0]))
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("reading sft shard: %v", err)
+	}
+	row := rows[0]
+	if len(row.Messages) != 2 || row.Messages[1].Role != "assistant" || !strings.Contains(row.Messages[1].Content, `\boxed{`+row.Answer+`}`) || row.PromptID == "" {
+		t.Errorf("sft row = %+v", row)
+	}
+}
+
+func filesOf(m Manifest, table string) []string {
+	var out []string
+	for _, f := range m.Files {
+		if strings.HasPrefix(f.Path, table+"/") {
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
+
+// TestSFTGenAccountsForEveryRecord runs real JSONL input holding bad lines,
+// duplicates, a prompt without a reference and a benchmark question: each
+// record must end in exactly one place, bad lines in dead_letter.jsonl with
+// their line numbers.
+func TestSFTGenAccountsForEveryRecord(t *testing.T) {
+	benchQ := firstBenchmarkQuestion(t, "../../shared/benchmarks/gsm8k/test.jsonl")
+	good := map[string]string{
+		"Tom has 3 apples and buys 4 more. How many apples does Tom have?":        "7",
+		"A box holds 6 rows of 5 eggs. How many eggs are in the box?":             "30",
+		"Sara reads 12 pages a day for 3 days. How many pages does she read?":     "36",
+		"There are 20 birds and 8 fly away. How many birds are left on the wire?": "12",
+	}
+	var lines []string
+	add := func(v any) {
+		b, _ := json.Marshal(v)
+		lines = append(lines, string(b))
+	}
+	i := 0
+	for q, a := range good {
+		i++
+		add(map[string]any{"id": fmt.Sprintf("g%d", i), "prompt": q, "answer": a})
+	}
+	add(map[string]any{"id": "dup", "prompt": "  TOM has 3 apples and buys 4 more. How many apples does Tom have?", "answer": "7"})
+	add(map[string]any{"id": "noref", "prompt": "Describe a quiet morning walk through the hills near the old mill."})
+	add(map[string]any{"id": "bench", "prompt": benchQ, "answer": "1"})
+	bad := []string{
+		`{"id": "broken", "prompt": "no end`,
+		"{\"id\": \"utf\", \"prompt\": \"caf\xff\"}",
+		`{"id": "missing"}`,
+		`{"id": "num", "prompt": 5}`,
+		`{"id": "empty", "prompt": ""}`,
+		`[1, 2]`,
+		`{"id": ["x"], "prompt": "array id"}`,
+		`{"id": "ans", "prompt": "object answer", "answer": {"v": 1}}`,
+		`{"id": "null", "prompt": null}`,
+	}
+	firstBad := len(lines) + 1
+	lines = append(lines, bad...)
+	path := filepath.Join(t.TempDir(), "prompts.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	sim, err := teacher.StartSim(teacher.SimConfig{Model: "m", Accuracy: 1, Solve: func(prompt string) (teacher.Solution, bool) {
+		q, _, _ := strings.Cut(prompt, "\n\n")
+		a, ok := good[q]
+		return teacher.Solution{Steps: []string{"Compute it."}, Answer: a}, ok
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+
+	r := quickRecipe(t, 1)
+	r.Input.Path = path
+	r.Teacher.URL, r.Teacher.Model = sim.URL(), "m"
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	m := checkRelease(t, r)
+	want := schemas.Counts{PromptsIn: int64(len(lines)), PromptsKept: 4, PromptsRejected: 1, PromptsContaminated: 1, PromptsDuplicate: 1, PromptsDeadLetter: int64(len(bad))}
+	c := m.Counts
+	if c.PromptsIn != want.PromptsIn || c.PromptsKept != want.PromptsKept || c.PromptsRejected != want.PromptsRejected ||
+		c.PromptsContaminated != want.PromptsContaminated || c.PromptsDuplicate != want.PromptsDuplicate || c.PromptsDeadLetter != want.PromptsDeadLetter {
+		t.Errorf("counts = %+v, want %+v", c, want)
+	}
+	if m.Rejections[ReasonNoReference] != 1 || m.Rejections[ReasonDuplicate] != 1 {
+		t.Errorf("rejections = %v", m.Rejections)
+	}
+	if m.TokenUsage["m"].Requests != 5 { // 4 good + noref; never the duplicate nor the benchmark question
+		t.Errorf("teacher requests = %d, want 5: no GPU time on duplicates or contaminated prompts", m.TokenUsage["m"].Requests)
+	}
+
+	dead := readJSONL[schemas.DeadLetter](t, filepath.Join(versionRoot(r), "dead_letter.jsonl"))
+	gotLines := map[int]bool{}
+	for _, d := range dead {
+		gotLines[d.Line] = true
+		if d.Source != path || d.Reason == "" || d.Stage != "read" {
+			t.Errorf("dead letter %+v lacks its source or reason", d)
+		}
+	}
+	for l := firstBad; l < firstBad+len(bad); l++ {
+		if !gotLines[l] {
+			t.Errorf("line %d is not in the dead letters", l)
+		}
+	}
+	contam := readJSONL[schemas.Contamination](t, filepath.Join(versionRoot(r), "contamination.jsonl"))
+	if len(contam) != 1 || contam[0].ID != "bench" || contam[0].Benchmark != "gsm8k" || contam[0].Score < 0.9 || len(contam[0].MatchedNgrams) == 0 {
+		t.Errorf("contamination report = %+v", contam)
+	}
+}
+
+func firstBenchmarkQuestion(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("shared benchmarks not found: %v", err)
+	}
+	defer f.Close()
+	var rec struct{ Question string }
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	sc.Scan()
+	if err := json.Unmarshal(sc.Bytes(), &rec); err != nil || rec.Question == "" {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return rec.Question
+}
+
+func readJSONL[T any](t *testing.T, path string) []T {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []T
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// TestSFTGenServerDownFailsWithoutPublishing points the teacher at a port
+// nobody listens on: the run must fail with one clear error, and no LATEST.
+func TestSFTGenServerDownFailsWithoutPublishing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/v1"
+	ln.Close()
+
+	r := quickRecipe(t, 5)
+	r.Teacher.URL = url
+	r.Teacher.DownAfter = 300 * time.Millisecond
+	r.Teacher.DownMinFailures = 1
+	r.Teacher.RetryInitial, r.Teacher.RetryMaxInterval = 10*time.Millisecond, 50*time.Millisecond
+	err = runSFTGen(t, r)
+	if err == nil || !strings.Contains(err.Error(), "server down") {
+		t.Fatalf("run error = %v, want one naming the server down", err)
+	}
+	if _, err := os.Stat(filepath.Join(nameRoot(r), "LATEST")); !os.IsNotExist(err) {
+		t.Errorf("a failed run published LATEST (stat: %v)", err)
+	}
+}
+
+// TestDedupStage checks the dedup stage on its own with passert: prompts
+// equal after normalization collapse to the first by source and line.
+func TestDedupStage(t *testing.T) {
+	p, s := beam.NewPipelineWithRoot()
+	prompts := beam.Create(s,
+		schemas.Prompt{ID: "b", Text: "What is 2+2?", Source: "f", Line: 2},
+		schemas.Prompt{ID: "a", Text: "what is 2 + 2 ?", Source: "f", Line: 1},
+		schemas.Prompt{ID: "c", Text: "What is 3+3?", Source: "f", Line: 3},
+		schemas.Prompt{ID: "d", Text: "WHAT IS 2+2?", Source: "f", Line: 4},
+	)
+	unique, rows, tallies := beam.ParDo3(s, dedupFn, beam.GroupByKey(s, beam.ParDo(s, keyByText, prompts)))
+	passert.Equals(s, beam.ParDo(s, promptID, unique), "a", "c")
+	passert.Count(s, rows, "duplicate rows", 2)
+	passert.Equals(s, beam.ParDo(s, formatTally, tallies), "fate:duplicate=1", "fate:duplicate=1")
+	if err := ptest.Run(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRowsShardDeterministically: a row's shard depends only on its key.
+func TestShardCount(t *testing.T) {
+	o := OutputConfig{ShardRows: 100, ShardBytes: 1000}
+	sft, _ := tableInfo(TableSFT)
+	dead, _ := tableInfo(TableDeadLetter)
+	tests := []struct {
+		name string
+		t    TableInfo
+		size TableSize
+		want int
+	}{
+		{"empty table still has one file", sft, TableSize{}, 1},
+		{"rows bound", sft, TableSize{Rows: 250, Bytes: 10}, 3},
+		{"bytes bound", sft, TableSize{Rows: 10, Bytes: 4500}, 5},
+		{"JSONL is one file", dead, TableSize{Rows: 1000, Bytes: 1e6}, 1},
+	}
+	for _, tt := range tests {
+		if got := shardCount(tt.t, tt.size, o); got != tt.want {
+			t.Errorf("%s: shardCount = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if shardOf("p1\x00000001", 7) != shardOf("p1\x00000001", 7) {
+		t.Error("shardOf is not deterministic")
+	}
+}
