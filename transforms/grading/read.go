@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -264,19 +263,25 @@ func invalidUTF8Offset(b []byte) int {
 	return -1
 }
 
-// preview keeps the start of a bad line as valid UTF-8 (invalid bytes shown
-// as Go escapes), so the dead letter can be written as JSON.
+// preview keeps the start of a bad line as valid UTF-8, so the dead letter
+// can be written as JSON: invalid bytes are shown as \xNN escapes, the rest
+// as is, and a character is never cut in two.
 func preview(raw []byte) string {
-	if len(raw) > rawPreview {
-		valid := utf8.Valid(raw)
-		raw = raw[:rawPreview]
-		for valid && len(raw) > 0 && !utf8.Valid(raw) {
-			raw = raw[:len(raw)-1] // do not cut a character in two
+	var b strings.Builder
+	for i := 0; i < len(raw); {
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size == 1 {
+			if b.Len()+4 > rawPreview {
+				break
+			}
+			fmt.Fprintf(&b, "\\x%02x", raw[i])
+		} else {
+			if b.Len()+size > rawPreview {
+				break
+			}
+			b.Write(raw[i : i+size])
 		}
+		i += size
 	}
-	if utf8.Valid(raw) {
-		return string(raw)
-	}
-	q := strconv.Quote(string(raw))
-	return q[1 : len(q)-1]
+	return b.String()
 }

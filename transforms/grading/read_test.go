@@ -108,7 +108,10 @@ func TestReadJSONLLineTooLong(t *testing.T) {
 	}
 }
 
-func TestPreviewKeepsCharactersWhole(t *testing.T) {
+func TestPreview(t *testing.T) {
+	if got, want := preview([]byte("caf\xff \"au\" lait")), `caf\xff "au" lait`; got != want {
+		t.Errorf("preview escapes only invalid bytes: got %q, want %q", got, want)
+	}
 	raw := []byte("a" + strings.Repeat("é", rawPreview)) // byte rawPreview is inside an é
 	if p := preview(raw); strings.Contains(p, `\x`) || len(p) != rawPreview-1 {
 		t.Errorf("preview cut a character or escaped valid text: %q", p)
