@@ -9,6 +9,7 @@
 #   bash .ci/s3.sh      # start it in the foreground for a developer: prints
 #                       # the export lines to paste into another shell, and
 #                       # stops on Ctrl-C.
+#   bash .ci/s3.sh --install   # only build and cache the server binary.
 #
 # Exports: SYLLABUS_S3_ENDPOINT (http://127.0.0.1:PORT), AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_REGION; unsets AWS_SESSION_TOKEN, AWS_PROFILE and
@@ -162,6 +163,9 @@ if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
 	else
 		return 1
 	fi
+elif [[ "${1:-}" == --install ]]; then
+	# Only build the server, e.g. in the background while other tests run.
+	s3_install || exit 1
 else
 	# Run as a program: serve until interrupted.
 	s3_start || exit 1

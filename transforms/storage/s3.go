@@ -24,8 +24,9 @@ const awsEndpoint = "s3.amazonaws.com"
 //
 // Writes are atomic because S3 makes an object visible only once its PUT (or
 // multipart upload) completes. Requests that fail with a network error or a
-// retryable status (5xx, throttling) are retried by minio-go itself, up to 10
-// times with exponential backoff and jitter, so callers need not retry.
+// retryable status (5xx, 408, 429, throttling codes) are retried by minio-go
+// itself: up to 10 attempts, with jittered exponential backoff capped at one
+// second between them, so callers need not add their own retry loop.
 type S3 struct {
 	client *minio.Client
 	bucket string
