@@ -72,4 +72,6 @@ type File struct {
 	Rows   int64  `json:"rows"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// Columns are the top-level columns of a Parquet file, in order.
+	Columns []string `json:"columns,omitempty"`
 }

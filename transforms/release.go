@@ -157,7 +157,7 @@ func writeTableFile(ctx context.Context, store storage.Store, o OutputConfig, ta
 	if err := store.PutFile(ctx, name, tmp.Name()); err != nil {
 		return ShardResult{}, err
 	}
-	return ShardResult{Table: table, File: schemas.File{Path: name, Rows: int64(len(rows)), Bytes: counter.n, SHA256: hex.EncodeToString(h.Sum(nil))}}, nil
+	return ShardResult{Table: table, File: schemas.File{Path: name, Rows: int64(len(rows)), Bytes: counter.n, SHA256: hex.EncodeToString(h.Sum(nil)), Columns: t.Columns}}, nil
 }
 
 type countingWriter struct{ n int64 }

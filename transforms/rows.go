@@ -37,6 +37,8 @@ type TableInfo struct {
 	Parquet bool
 	// File names shard i of n (0-based), relative to the version root.
 	File func(i, n int) string
+	// Columns are the top-level columns of a Parquet table.
+	Columns []string
 	// write encodes rows (JSON records) into w.
 	write func(w io.Writer, rows [][]byte, o OutputConfig) error
 }
@@ -68,8 +70,17 @@ func parquetTable[T any](name, split string) TableInfo {
 		File: func(i, n int) string {
 			return fmt.Sprintf("%s/%s-%05d-of-%05d.parquet", name, split, i, n)
 		},
-		write: writeParquet[T],
+		Columns: columnsOf[T](),
+		write:   writeParquet[T],
 	}
+}
+
+func columnsOf[T any]() []string {
+	var cols []string
+	for _, f := range parquet.SchemaOf(new(T)).Fields() {
+		cols = append(cols, f.Name())
+	}
+	return cols
 }
 
 func jsonlTable(name string) TableInfo {
