@@ -212,5 +212,23 @@ func (r Recipe) Validate() error {
 	return errors.Join(errs...)
 }
 
+// CacheOff in teacher.cache_dir turns the response cache off.
+const CacheOff = "off"
+
+// Resolve fills in what defaults to something computed: the version (a UTC
+// timestamp of now) and the teacher's response cache (<output>/.cache/teacher,
+// so a rerun into the same output never pays twice; "off" turns it off).
+func (r *Recipe) Resolve(now time.Time) {
+	if r.Output.Version == "" {
+		r.Output.Version = DefaultVersion(now)
+	}
+	switch r.Teacher.CacheDir {
+	case "":
+		r.Teacher.CacheDir = joinURL(r.Output.Path, ".cache/teacher")
+	case CacheOff:
+		r.Teacher.CacheDir = ""
+	}
+}
+
 // DefaultVersion is the version of a release made now: a UTC timestamp.
 func DefaultVersion(now time.Time) string { return now.UTC().Format("20060102T150405Z") }

@@ -81,7 +81,7 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
 
 	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam}, unique)
-	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt}, clean)
+	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
 

@@ -226,37 +226,31 @@ func (f *decontamResponsesFn) ProcessElement(g Generation, emitGen func(Generati
 type generateFn struct {
 	// Teacher is the teacher.Config as JSON: its pass-through sampling
 	// fields are free-form, which Beam's schema coder for DoFns cannot hold.
-	Teacher string
-	Input   InputConfig
-	K       int
+	Teacher    string
+	Input      InputConfig
+	K          int
+	S3Endpoint string
 
-	cfg    teacher.Config
-	client *teacher.Client
-	pool   *teacher.Pool
-	life   context.Context // lives from Setup to Teardown; requests outlive ProcessElement
-	cancel context.CancelFunc
+	cfg  teacher.Config
+	pool *teacher.Pool
+	life context.Context // lives from Setup to Teardown; requests outlive ProcessElement
+	stop context.CancelFunc
 }
 
 func (f *generateFn) Setup() error {
-	if err := json.Unmarshal([]byte(f.Teacher), &f.cfg); err != nil {
-		return fmt.Errorf("generate: teacher config: %w", err)
-	}
-	var err error
-	f.client, err = teacher.NewClient(f.cfg)
+	w, cfg, err := openWorkerTeacher(f.Teacher, f.S3Endpoint)
 	if err != nil {
-		return err
+		return fmt.Errorf("generate: %w", err)
 	}
-	f.pool = teacher.NewPool(f.client, f.cfg.MaxConcurrency)
-	f.life, f.cancel = context.WithCancel(context.Background())
+	f.cfg = cfg
+	f.pool = teacher.NewPool(w, cfg.MaxConcurrency)
+	f.life, f.stop = context.WithCancel(context.Background())
 	return nil
 }
 
 func (f *generateFn) Teardown() error {
-	if f.cancel != nil {
-		f.cancel()
-	}
-	if f.client != nil {
-		return f.client.Close()
+	if f.stop != nil {
+		f.stop()
 	}
 	return nil
 }

@@ -26,23 +26,24 @@ import (
 )
 
 var (
-	recipePath  = flag.String("recipe", "", "YAML recipe; flags override its fields")
-	name        = flag.String("name", "", "dataset name (recipe name)")
-	inputPath   = flag.String("input", "", "prompts: a local path, glob or s3:// URL of JSONL or Parquet, or builtin:arithmetic?n=200 (recipe input.path)")
-	idField     = flag.String("id_field", "", "input field holding the record id (recipe input.id_field, default id)")
-	textField   = flag.String("text_field", "", "input field holding the prompt (recipe input.text_field, default prompt)")
-	answerField = flag.String("answer_field", "", "input field holding the reference answer (recipe input.answer_field, default answer)")
-	teacherURL  = flag.String("teacher_url", "", "OpenAI-compatible base URL ending in /v1 (recipe teacher.url)")
-	model       = flag.String("teacher_model", "", "teacher model id; sim selects the simulated teacher (recipe teacher.model)")
-	concurrency = flag.Int("teacher_max_concurrency", 0, "teacher requests in flight per worker (recipe teacher.max_concurrency)")
-	samples     = flag.Int("samples_per_prompt", 0, "k, samples drawn per prompt (recipe sampling.samples_per_prompt)")
-	benchmarks  = flag.String("benchmarks", "", "directory of benchmark sets to decontaminate against, besides the built-in ones (recipe decontam.benchmarks_dir)")
-	output      = flag.String("output", "", "release root: a local directory or s3://bucket/prefix (recipe output.path)")
-	version     = flag.String("version", "", "release version (default: UTC timestamp)")
-	s3Endpoint  = flag.String("s3_endpoint", "", "S3-compatible endpoint for s3:// URLs; credentials from the AWS environment variables (recipe output.s3_endpoint)")
-	maxTokens   = flag.Int64("max_teacher_tokens", 0, "hard budget of teacher tokens; the run stops cleanly past it (recipe teacher.token_budget)")
-	simAccuracy = flag.Float64("sim_accuracy", 0.7, "probability that a simulated-teacher sample is correct (quickstart only)")
-	verbose     = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
+	recipePath   = flag.String("recipe", "", "YAML recipe; flags override its fields")
+	name         = flag.String("name", "", "dataset name (recipe name)")
+	inputPath    = flag.String("input", "", "prompts: a local path, glob or s3:// URL of JSONL or Parquet, or builtin:arithmetic?n=200 (recipe input.path)")
+	idField      = flag.String("id_field", "", "input field holding the record id (recipe input.id_field, default id)")
+	textField    = flag.String("text_field", "", "input field holding the prompt (recipe input.text_field, default prompt)")
+	answerField  = flag.String("answer_field", "", "input field holding the reference answer (recipe input.answer_field, default answer)")
+	teacherURL   = flag.String("teacher_url", "", "OpenAI-compatible base URL ending in /v1 (recipe teacher.url)")
+	model        = flag.String("teacher_model", "", "teacher model id; sim selects the simulated teacher (recipe teacher.model)")
+	concurrency  = flag.Int("teacher_max_concurrency", 0, "teacher requests in flight per worker (recipe teacher.max_concurrency)")
+	samples      = flag.Int("samples_per_prompt", 0, "k, samples drawn per prompt (recipe sampling.samples_per_prompt)")
+	benchmarks   = flag.String("benchmarks", "", "directory of benchmark sets to decontaminate against, besides the built-in ones (recipe decontam.benchmarks_dir)")
+	output       = flag.String("output", "", "release root: a local directory or s3://bucket/prefix (recipe output.path)")
+	version      = flag.String("version", "", "release version (default: UTC timestamp)")
+	s3Endpoint   = flag.String("s3_endpoint", "", "S3-compatible endpoint for s3:// URLs; credentials from the AWS environment variables (recipe output.s3_endpoint)")
+	maxTokens    = flag.Int64("max_teacher_tokens", 0, "hard budget of teacher tokens; the run stops cleanly past it (recipe teacher.token_budget)")
+	simAccuracy  = flag.Float64("sim_accuracy", 0.7, "probability that a simulated-teacher sample is correct (quickstart only)")
+	teacherCache = flag.String("teacher_cache", "", "response cache: a local directory or s3:// URL, or off (recipe teacher.cache_dir; default <output>/.cache/teacher)")
+	verbose      = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
 )
 
 func main() {
@@ -121,8 +122,7 @@ func recipeFromFlags() (transforms.Recipe, error) {
 	apply("version", func() { r.Output.Version = *version })
 	apply("s3_endpoint", func() { r.Output.S3Endpoint = *s3Endpoint })
 	apply("max_teacher_tokens", func() { r.Teacher.TokenBudget = *maxTokens })
-	if r.Output.Version == "" {
-		r.Output.Version = transforms.DefaultVersion(time.Now())
-	}
+	apply("teacher_cache", func() { r.Teacher.CacheDir = *teacherCache })
+	r.Resolve(time.Now())
 	return r, nil
 }

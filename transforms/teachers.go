@@ -1,0 +1,82 @@
+package transforms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+
+	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/storage"
+)
+
+// workerTeacher is the teacher of one worker process: one client (so one
+// connection pool, circuit breaker, token ledger and cache) and one bound on
+// requests in flight, shared by every DoFn instance in the process. Prism
+// runs several bundles of a stage at once, each with its own DoFn instance;
+// sharing keeps teacher.max_concurrency a per-worker number, as documented,
+// and teacher.token_budget a per-worker budget.
+type workerTeacher struct {
+	client *teacher.Client
+	slots  chan struct{}
+}
+
+// Complete implements teacher.Completer, waiting for a slot first.
+func (w *workerTeacher) Complete(ctx context.Context, req teacher.Request) (*teacher.Response, error) {
+	select {
+	case w.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	defer func() { <-w.slots }()
+	return w.client.Complete(ctx, req)
+}
+
+var workerTeachers sync.Map // teacher config JSON -> func() (*workerTeacher, error)
+
+// openWorkerTeacher returns the process's teacher for cfg, opening it on
+// first use. A cache_dir that is an s3:// URL keeps the cache on S3.
+func openWorkerTeacher(cfgJSON string, s3Endpoint string) (*workerTeacher, teacher.Config, error) {
+	var cfg teacher.Config
+	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
+		return nil, cfg, fmt.Errorf("teacher config: %w", err)
+	}
+	once, _ := workerTeachers.LoadOrStore(cfgJSON+"\x00"+s3Endpoint, sync.OnceValues(func() (*workerTeacher, error) {
+		opts := &teacher.ClientOptions{}
+		c := cfg
+		if strings.HasPrefix(c.CacheDir, "s3://") {
+			store, err := storage.Open(c.CacheDir, &storage.Options{S3Endpoint: s3Endpoint})
+			if err != nil {
+				return nil, fmt.Errorf("teacher.cache_dir: %w", err)
+			}
+			opts.Cache = storeBlobs{store}
+			c.CacheDir = ""
+		}
+		client, err := teacher.NewClientWithOptions(c, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &workerTeacher{client: client, slots: make(chan struct{}, c.MaxConcurrency)}, nil
+	}))
+	w, err := once.(func() (*workerTeacher, error))()
+	return w, cfg, err
+}
+
+// storeBlobs keeps the teacher's response cache in a storage.Store (an S3
+// prefix): one object per cached sample, each written with a single PUT.
+type storeBlobs struct{ store storage.Store }
+
+func (b storeBlobs) Get(ctx context.Context, key string) ([]byte, error) {
+	data, err := b.store.Get(ctx, key)
+	if err != nil && errors.Is(err, storage.ErrNotExist) {
+		return nil, fmt.Errorf("teacher cache %s: %w", key, fs.ErrNotExist)
+	}
+	return data, err
+}
+
+func (b storeBlobs) Put(ctx context.Context, key string, value []byte) error {
+	return b.store.Put(ctx, key, value)
+}
