@@ -51,15 +51,15 @@ func DatasetCard(m *Manifest, r Recipe) string {
 	fmt.Fprintf(&b, "| **read** | **%d** | |\n\n", c.PromptsIn)
 
 	b.WriteString("| table | rows | files |\n| --- | ---: | ---: |\n")
-	for _, t := range Tables {
+	for _, t := range SFTGenTables {
 		var rows, files int64
 		for _, f := range m.Files {
-			if strings.HasPrefix(f.Path, t.Name+"/") || f.Path == t.Name+".jsonl" {
+			if strings.HasPrefix(f.Path, t+"/") || f.Path == t+".jsonl" {
 				rows += f.Rows
 				files++
 			}
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %d |\n", t.Name, rows, files)
+		fmt.Fprintf(&b, "| `%s` | %d | %d |\n", t, rows, files)
 	}
 	b.WriteString("\n")
 

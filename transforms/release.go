@@ -35,7 +35,7 @@ func rowSize(r Row) (string, TableSize) {
 // the tighter of the row and byte bounds needs, at least one. JSONL tables
 // are always one file.
 func shardCount(t TableInfo, s TableSize, o OutputConfig) int {
-	if !t.Parquet {
+	if !t.Sharded {
 		return 1
 	}
 	n := max(ceilDiv(s.Rows, o.ShardRows), ceilDiv(s.Bytes, o.ShardBytes), 1)
@@ -167,8 +167,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Kinds of release.
+const (
+	KindSFTGen   = "sftgen"
+	KindDecontam = "decontam"
+)
+
 // ReleaseInfo is what the finalize step knows about the run beyond its data.
 type ReleaseInfo struct {
+	// Kind says which pipeline's manifest to write: KindSFTGen or KindDecontam.
+	Kind string
+	// Root is where the files go: <output>/<name>/<version> for sftgen, the
+	// output directory itself for decontam.
+	Root string
+	// Tables are the tables written, each at least as one (empty) file.
+	Tables       []string
 	Recipe       Recipe
 	Version      string
 	CodeRevision string
@@ -218,8 +231,7 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, _ []byte, tallies func(
 		return fmt.Errorf("release: %w", err)
 	}
 	o := info.Recipe.Output
-	root := versionRoot(info.Recipe)
-	store, err := storage.Open(root, &storage.Options{S3Endpoint: o.S3Endpoint})
+	store, err := storage.Open(info.Root, &storage.Options{S3Endpoint: o.S3Endpoint})
 	if err != nil {
 		return err
 	}
@@ -239,51 +251,73 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, _ []byte, tallies func(
 	for shards(&sr) {
 		written[sr.File.Path] = sr.File
 	}
+	files, err := completeTables(ctx, store, o, info.Tables, tableSizes, written)
+	if err != nil {
+		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)
+	}
+	if got, counted := tableSizes[TableDeadLetter].Rows, t[fateDead]; got != counted {
+		return fmt.Errorf("release %s: %d dead letters written but %d counted; nothing was published", info.Root, got, counted)
+	}
+	if info.Kind == KindDecontam {
+		return publishDecontam(ctx, store, info, t, tableSizes, files)
+	}
+	return publishSFTGen(ctx, store, info, t, tableSizes, files)
+}
 
-	m := manifestOf(info, t)
-	for _, table := range Tables {
-		n := shardCount(table, tableSizes[table.Name], o)
+// completeTables lists every file of tables, writing an empty file for each
+// shard no row hashed to (and for tables with no rows), so every table is
+// readable, and checks that the files hold every row produced.
+func completeTables(ctx context.Context, store storage.Store, o OutputConfig, tables []string, sizes map[string]TableSize, written map[string]schemas.File) ([]schemas.File, error) {
+	var files []schemas.File
+	for _, name := range tables {
+		table, err := tableInfo(name)
+		if err != nil {
+			return nil, err
+		}
+		n := shardCount(table, sizes[name], o)
 		var rows int64
 		for i := range n {
-			name := table.File(i, n)
-			file, ok := written[name]
-			if !ok { // a shard no row hashed to, or a table with no rows
-				res, err := writeTableFile(ctx, store, o, table.Name, i, n, nil)
+			file, ok := written[table.File(i, n)]
+			if !ok {
+				res, err := writeTableFile(ctx, store, o, name, i, n, nil)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				file = res.File
 			}
 			rows += file.Rows
-			m.Files = append(m.Files, file)
+			files = append(files, file)
 		}
-		if rows != tableSizes[table.Name].Rows {
-			return fmt.Errorf("release: table %s: files hold %d rows but %d were produced", table.Name, rows, tableSizes[table.Name].Rows)
+		if rows != sizes[name].Rows {
+			return nil, fmt.Errorf("table %s: files hold %d rows but %d were produced", name, rows, sizes[name].Rows)
 		}
 	}
-	m.Counts.SFTRows = tableSizes[TableSFT].Rows
-	m.Counts.PreferenceRows = tableSizes[TablePreference].Rows
-	m.Counts.RLVRRows = tableSizes[TableRLVR].Rows
-	if err := m.Counts.Reconcile(); err != nil {
-		return fmt.Errorf("release %s: %w; nothing was published", root, err)
-	}
-	if got := tableSizes[TableDeadLetter].Rows; got != m.Counts.PromptsDeadLetter {
-		return fmt.Errorf("release %s: %d dead letters written but %d counted; nothing was published", root, got, m.Counts.PromptsDeadLetter)
-	}
+	return files, nil
+}
 
-	card := DatasetCard(m, info.Recipe)
+// publishSFTGen checks that the fates reconcile, then writes the dataset
+// card, manifest.json and, last, <name>/LATEST.
+func publishSFTGen(ctx context.Context, store storage.Store, info ReleaseInfo, t map[string]int64, sizes map[string]TableSize, files []schemas.File) error {
+	m := manifestOf(info, t)
+	m.Files = files
+	m.Counts.SFTRows = sizes[TableSFT].Rows
+	m.Counts.PreferenceRows = sizes[TablePreference].Rows
+	m.Counts.RLVRRows = sizes[TableRLVR].Rows
+	if err := m.Counts.Reconcile(); err != nil {
+		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)
+	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := store.Put(ctx, "README.md", []byte(card)); err != nil {
+	if err := store.Put(ctx, "README.md", []byte(DatasetCard(m, info.Recipe))); err != nil {
 		return err
 	}
 	if err := store.Put(ctx, "manifest.json", append(manifest, '\n')); err != nil {
 		return err
 	}
 	// LATEST goes last: a release is visible only when complete.
-	nameStore, err := storage.Open(nameRoot(info.Recipe), &storage.Options{S3Endpoint: o.S3Endpoint})
+	nameStore, err := storage.Open(nameRoot(info.Recipe), &storage.Options{S3Endpoint: info.Recipe.Output.S3Endpoint})
 	if err != nil {
 		return err
 	}
@@ -304,7 +338,6 @@ func manifestOf(info ReleaseInfo, t map[string]int64) *Manifest {
 			TokenUsage:    map[string]schemas.TokenUsage{},
 			Rejections:    map[string]int64{},
 			DeadLetters:   map[string]int64{},
-			Files:         []schemas.File{},
 			Counts: schemas.Counts{
 				PromptsIn:           t[tallyPromptsIn],
 				PromptsKept:         t[fateKept],

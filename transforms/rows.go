@@ -21,7 +21,8 @@ type Row struct {
 	JSON  []byte
 }
 
-// Tables of a release. Parquet tables are sharded; JSONL tables are one file.
+// Tables of a release. Parquet tables are sharded; JSONL reports are one
+// file; the decontam pipeline's clean and flagged records are sharded JSONL.
 const (
 	TableSFT           = "sft"
 	TablePreference    = "preference"
@@ -29,12 +30,22 @@ const (
 	TableRejected      = "rejected"
 	TableContamination = "contamination"
 	TableDeadLetter    = "dead_letter"
+	TableClean         = "clean"
+	TableFlagged       = "flagged"
+)
+
+// SFTGenTables and DecontamTables are the tables each pipeline writes.
+var (
+	SFTGenTables   = []string{TableSFT, TablePreference, TableRLVR, TableRejected, TableContamination, TableDeadLetter}
+	DecontamTables = []string{TableClean, TableFlagged, TableContamination, TableDeadLetter}
 )
 
 // TableInfo says how a table is written.
 type TableInfo struct {
 	Name    string
 	Parquet bool
+	// Sharded tables are split into shards by size; others are one file.
+	Sharded bool
 	// File names shard i of n (0-based), relative to the version root.
 	File func(i, n int) string
 	// Columns are the top-level columns of a Parquet table.
@@ -43,7 +54,7 @@ type TableInfo struct {
 	write func(w io.Writer, rows [][]byte, o OutputConfig) error
 }
 
-// Tables lists every table of a release, in manifest order.
+// Tables lists every table syllabus writes.
 var Tables = []TableInfo{
 	parquetTable[schemas.SFTExample](TableSFT, "train"),
 	parquetTable[schemas.PreferencePair](TablePreference, "train"),
@@ -51,6 +62,8 @@ var Tables = []TableInfo{
 	parquetTable[schemas.Rejection](TableRejected, "rejected"),
 	jsonlTable(TableContamination),
 	jsonlTable(TableDeadLetter),
+	shardedJSONLTable(TableClean),
+	shardedJSONLTable(TableFlagged),
 }
 
 // tableInfo returns the TableInfo of name.
@@ -67,6 +80,7 @@ func parquetTable[T any](name, split string) TableInfo {
 	return TableInfo{
 		Name:    name,
 		Parquet: true,
+		Sharded: true,
 		File: func(i, n int) string {
 			return fmt.Sprintf("%s/%s-%05d-of-%05d.parquet", name, split, i, n)
 		},
@@ -81,6 +95,18 @@ func columnsOf[T any]() []string {
 		cols = append(cols, f.Name())
 	}
 	return cols
+}
+
+// shardedJSONLTable holds input records passed through unchanged.
+func shardedJSONLTable(name string) TableInfo {
+	return TableInfo{
+		Name:    name,
+		Sharded: true,
+		File: func(i, n int) string {
+			return fmt.Sprintf("%s/data-%05d-of-%05d.jsonl", name, i, n)
+		},
+		write: writeJSONL,
+	}
 }
 
 func jsonlTable(name string) TableInfo {

@@ -64,7 +64,7 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
-	info := ReleaseInfo{Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision}
+	info := ReleaseInfo{Kind: KindSFTGen, Root: versionRoot(r), Tables: SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision}
 	for _, b := range index.Benchmarks() {
 		info.Benchmarks = append(info.Benchmarks, BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}
@@ -101,7 +101,7 @@ func WriteRelease(s beam.Scope, info ReleaseInfo, rows, tallies beam.PCollection
 	o := info.Recipe.Output
 	sizes := beam.CombinePerKey(s, addTableSize, beam.ParDo(s, rowSize, rows))
 	byShard := beam.ParDo(s, &assignShardFn{Output: o}, rows, beam.SideInput{Input: sizes})
-	shards := beam.ParDo(s, &writeShardFn{Root: versionRoot(info.Recipe), Output: o}, beam.GroupByKey(s, byShard))
+	shards := beam.ParDo(s, &writeShardFn{Root: info.Root, Output: o}, beam.GroupByKey(s, byShard))
 	beam.ParDo0(s, &finalizeFn{Info: string(infoJSON)}, beam.Impulse(s),
 		beam.SideInput{Input: tallies}, beam.SideInput{Input: sizes}, beam.SideInput{Input: shards})
 	return nil

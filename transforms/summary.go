@@ -74,3 +74,30 @@ func Summary(ctx context.Context, r Recipe) (string, error) {
 	fmt.Fprintf(&b, "  card:    %s", store.URL("README.md"))
 	return b.String(), nil
 }
+
+// DecontamSummary reads the manifest of a finished decontam job and says
+// where every record went.
+func DecontamSummary(ctx context.Context, j DecontamJob) (string, error) {
+	store, err := storage.Open(j.Output, &storage.Options{S3Endpoint: j.S3Endpoint})
+	if err != nil {
+		return "", err
+	}
+	data, err := store.Get(ctx, "manifest.json")
+	if err != nil {
+		return "", fmt.Errorf("%s has no manifest: %w", j.Output, err)
+	}
+	var m DecontamManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return "", fmt.Errorf("%s: manifest.json: %w", j.Output, err)
+	}
+	c := m.Counts
+	var b strings.Builder
+	fmt.Fprintf(&b, "decontam %s\n  records: %d read = %d clean + %d flagged + %d dead letter\n", store.URL(""), c.RecordsIn, c.Clean, c.Flagged, c.DeadLetter)
+	for _, bm := range m.Benchmarks {
+		if bm.Flagged > 0 {
+			fmt.Fprintf(&b, "  %-14s %d flagged\n", bm.Name, bm.Flagged)
+		}
+	}
+	fmt.Fprintf(&b, "  report:  %s", store.URL("contamination.jsonl"))
+	return b.String(), nil
+}

@@ -59,6 +59,10 @@ type Stats struct {
 type Sink struct {
 	Prompt func(schemas.Prompt)
 	Dead   func(schemas.DeadLetter)
+	// Record, when set, receives each usable record instead of Prompt,
+	// with the whole input record as a JSON object (the line as written
+	// for JSONL), for tools that pass records through unchanged.
+	Record func(p schemas.Prompt, raw []byte)
 }
 
 // reader keeps the per-file state of a read: the sink, the counts, and the
@@ -209,7 +213,18 @@ func (r *reader) record(line int, record map[string]any, raw []byte) {
 		r.seenIDs[id] = idUse{line: line, textHash: th}
 	}
 	r.stats.Prompts++
-	r.sink.Prompt(schemas.Prompt{ID: id, Text: text, Answer: answer, Source: r.source, Line: line})
+	p := schemas.Prompt{ID: id, Text: text, Answer: answer, Source: r.source, Line: line}
+	if r.sink.Record == nil {
+		r.sink.Prompt(p)
+		return
+	}
+	if raw == nil { // a Parquet row: hand it on as JSON
+		var err error
+		if raw, err = json.Marshal(record); err != nil {
+			raw = []byte("{}")
+		}
+	}
+	r.sink.Record(p, bytes.TrimSpace(raw))
 }
 
 // DerivedID is the id given to a record with no id field: a hash of its
@@ -228,6 +243,9 @@ func stringField(record map[string]any, name string, numbers bool) (value string
 		return "", false, ""
 	}
 	if !numbers {
+		if text, ok := conversationText(v); ok {
+			return text, true, ""
+		}
 		if _, isString := v.(string); !isString {
 			if _, isBytes := v.([]byte); !isBytes && v != nil {
 				return "", true, fmt.Sprintf("field %q is %s, want a string", name, jsonKind(v))
@@ -255,6 +273,29 @@ func stringField(record map[string]any, name string, numbers bool) (value string
 	default:
 		return "", true, fmt.Sprintf("field %q is %s, want a string", name, jsonKind(v))
 	}
+}
+
+// conversationText reads a chat-format field — a list of {role, content}
+// messages — as the text of its turns, one per line, so a dataset of
+// conversations can be checked and deduplicated like one of prompts.
+func conversationText(v any) (string, bool) {
+	turns, ok := v.([]any)
+	if !ok || len(turns) == 0 {
+		return "", false
+	}
+	texts := make([]string, 0, len(turns))
+	for _, t := range turns {
+		m, ok := t.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		content, ok := m["content"].(string)
+		if !ok {
+			return "", false
+		}
+		texts = append(texts, content)
+	}
+	return strings.Join(texts, "\n"), true
 }
 
 func jsonKind(v any) string {

@@ -109,6 +109,28 @@ func TestReadJSONLFieldMapping(t *testing.T) {
 	}
 }
 
+func TestReadJSONLConversationsAndRaw(t *testing.T) {
+	data := `{"id": "c1", "messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."}], "extra": 1}
+{"id": "c2", "messages": [{"role": "user"}]}
+`
+	var raws []string
+	var prompts []schemas.Prompt
+	var dead []schemas.DeadLetter
+	_, err := ReadJSONL(strings.NewReader(data), "c.jsonl", Mapping{ID: "id", Text: "messages"}, Sink{
+		Record: func(p schemas.Prompt, raw []byte) { prompts = append(prompts, p); raws = append(raws, string(raw)) },
+		Dead:   func(d schemas.DeadLetter) { dead = append(dead, d) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prompts) != 1 || prompts[0].Text != "Hi?\nHello." || !strings.Contains(raws[0], `"extra": 1`) {
+		t.Errorf("conversation record: %+v %q", prompts, raws)
+	}
+	if len(dead) != 1 || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "is an array") {
+		t.Errorf("a conversation without contents: %+v", dead)
+	}
+}
+
 func TestReadParquet(t *testing.T) {
 	type row struct {
 		ID     string  `parquet:"id"`
