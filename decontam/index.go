@@ -53,11 +53,28 @@ type Index struct {
 	// shortLens are the word counts, below n, of indexed parts shorter than
 	// n; such parts match only in full.
 	shortLens []int
+	// shortTable is a small open-addressing table of the hashes of those
+	// parts (the whole part is its one n-gram), probed for every run of
+	// shortLens words of a text instead of the bloom filter and the big
+	// table: there are few of them, so it stays in the L1 cache.
+	shortTable []shortSlot
+	shortMask  uint64
 }
 
 type indexedPart struct {
 	item  int32 // index into fp.items
 	words int32
+	// minHits is the fewest hits on the part that can make a score at or
+	// above the threshold: a chain of c hits covers at most c*min(n, words)
+	// words. Parts with fewer hits are not scored.
+	minHits int32
+}
+
+// shortSlot is an entry of Index.shortTable; k is an index into grams, -1
+// for an empty slot.
+type shortSlot struct {
+	gram uint64
+	k    int32
 }
 
 // posting says an n-gram starts at word pos of a part.
@@ -93,7 +110,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			continue
 		}
 		part := uint32(len(ix.parts))
-		ix.parts = append(ix.parts, indexedPart{item: p.item, words: p.words})
+		ix.parts = append(ix.parts, indexedPart{item: p.item, words: p.words, minHits: minHits(int(p.words), cfg)})
 		for pos, g := range p.grams {
 			entries = append(entries, entry{g, part, uint32(pos)})
 		}
@@ -145,6 +162,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		}
 		ix.table[slot] = uint32(k + 1)
 	}
+	ix.buildShortTable(fp)
 	// The filter is sized by bloom/v3 from the data and the configured
 	// false-positive rate, and stored in its bitset. Its keys are already
 	// uniform hashes, so the bit locations come from them directly instead
@@ -167,6 +185,65 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		}
 	}
 	return ix, nil
+}
+
+// minHits returns the fewest hits on a part of the given number of words
+// whose chain can score at or above cfg.Threshold with at least
+// cfg.MinMatchedWords covered; it uses the same arithmetic as score, so
+// skipping parts with fewer hits changes no result.
+func minHits(words int, cfg Config) int32 {
+	span := min(cfg.NgramSize, words)
+	for c := 1; ; c++ {
+		covered := min(c*span, words)
+		if float64(covered)/float64(words) >= cfg.Threshold && covered >= min(cfg.MinMatchedWords, words) {
+			return int32(c)
+		}
+		if covered == words {
+			return int32(c) // score 1: every threshold in (0, 1] is met
+		}
+	}
+}
+
+// buildShortTable fills ix.shortTable with the indexed hashes of parts
+// shorter than n words.
+func (ix *Index) buildShortTable(fp *fingerprints) {
+	var keys []int32
+	for _, p := range fp.parts {
+		if int(p.words) >= fp.n || len(p.grams) != 1 {
+			continue
+		}
+		if k := ix.lookup(p.grams[0]); k >= 0 && !slices.Contains(keys, int32(k)) {
+			keys = append(keys, int32(k))
+		}
+	}
+	size := uint64(8)
+	for size < 4*uint64(len(keys)) {
+		size <<= 1
+	}
+	ix.shortTable = make([]shortSlot, size)
+	ix.shortMask = size - 1
+	for i := range ix.shortTable {
+		ix.shortTable[i].k = -1
+	}
+	for _, k := range keys {
+		g := ix.grams[k]
+		slot := g & ix.shortMask
+		for ix.shortTable[slot].k >= 0 {
+			slot = (slot + 1) & ix.shortMask
+		}
+		ix.shortTable[slot] = shortSlot{g, k}
+	}
+}
+
+// shortLookup returns the index in ix.grams of g, the hash of a whole part
+// shorter than n words, or -1.
+func (ix *Index) shortLookup(g uint64) int {
+	for slot := g & ix.shortMask; ; slot = (slot + 1) & ix.shortMask {
+		e := ix.shortTable[slot]
+		if e.k < 0 || e.gram == g {
+			return int(e.k)
+		}
+	}
 }
 
 // bloomHashes returns the first word of g's block and the hash whose 9-bit
@@ -279,6 +356,10 @@ type scratch struct {
 	best   []hit
 	tails  []int32
 	parent []int32
+	// partHits[p] counts the hits on part p during one Check (zero between
+	// calls); touched lists the parts with hits.
+	partHits []int32
+	touched  []uint32
 }
 
 type hit struct {
@@ -302,30 +383,71 @@ func (ix *Index) Check(text string) []Match {
 	sc.hits = sc.hits[:0]
 	n := ix.cfg.NgramSize
 	for i := 0; i+n <= nwords; i++ {
-		ix.probe(sc, gramHash(sc.prefix, i, n), i)
+		g := gramHash(sc.prefix, i, n)
+		if !ix.bloomHas(g) {
+			continue
+		}
+		if k := ix.lookup(g); k >= 0 {
+			ix.addHits(sc, k, i)
+		}
 	}
 	for _, L := range ix.shortLens {
 		for i := 0; i+L <= nwords; i++ {
-			ix.probe(sc, gramHash(sc.prefix, i, L), i)
+			if k := ix.shortLookup(gramHash(sc.prefix, i, L)); k >= 0 {
+				ix.addHits(sc, k, i)
+			}
 		}
 	}
-	if len(sc.hits) == 0 {
+	if !ix.keepScorable(sc) {
 		return nil
 	}
 	return ix.score(sc)
 }
 
-func (ix *Index) probe(sc *scratch, g uint64, cpos int) {
-	if !ix.bloomHas(g) {
-		return
-	}
-	k := ix.lookup(g)
-	if k < 0 {
-		return
-	}
+// addHits records the postings of grams[k] as hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, k, cpos int) {
 	for _, p := range ix.posts[ix.postStart[k]:ix.postStart[k+1]] {
 		sc.hits = append(sc.hits, hit{p.part, p.pos, uint32(cpos)})
 	}
+}
+
+// keepScorable drops the hits on parts with fewer hits than their minHits,
+// which cannot score at or above the threshold, and reports whether any hit
+// is left. Most texts are clean and stop here, before the sort.
+func (ix *Index) keepScorable(sc *scratch) bool {
+	if len(sc.hits) == 0 {
+		return false
+	}
+	if len(sc.partHits) < len(ix.parts) {
+		sc.partHits = make([]int32, len(ix.parts))
+	}
+	sc.touched = sc.touched[:0]
+	for _, h := range sc.hits {
+		if sc.partHits[h.part] == 0 {
+			sc.touched = append(sc.touched, h.part)
+		}
+		sc.partHits[h.part]++
+	}
+	scorable := false
+	for _, p := range sc.touched {
+		if sc.partHits[p] >= ix.parts[p].minHits {
+			scorable = true
+			break
+		}
+	}
+	if scorable {
+		kept := sc.hits[:0]
+		for _, h := range sc.hits {
+			if sc.partHits[h.part] >= ix.parts[h.part].minHits {
+				kept = append(kept, h)
+			}
+		}
+		sc.hits = kept
+	}
+	for _, p := range sc.touched {
+		sc.partHits[p] = 0
+	}
+	return scorable
 }
 
 // score turns hits into matches. Per benchmark part, the hits are chained:
