@@ -35,15 +35,15 @@ type Index struct {
 	cfg   Config
 	fp    *fingerprints
 	parts []indexedPart
-	// grams are the distinct indexed n-gram hashes; the postings of grams[k]
-	// are posts[postStart[k]:postStart[k+1]].
-	grams     []uint64
-	postStart []uint32
-	posts     []posting
-	// table is an open-addressing hash table of grams: slot values are k+1,
-	// 0 is empty.
-	table       []uint32
-	tableMask   uint64
+	// table is an open-addressing hash table (linear probing) of the
+	// distinct indexed n-gram hashes with their postings, so a lookup
+	// touches one cache line, or two for an n-gram with several postings.
+	table     []slot
+	tableMask uint64
+	ngrams    int // occupied slots
+	nposts    int // postings, inline or in posts
+	// posts are the postings of n-grams that have more than one.
+	posts       []posting
 	bloom       *bloom.BloomFilter
 	bloomBlocks uint64 // 512-bit blocks
 	bloomK      uint32
@@ -57,9 +57,27 @@ type Index struct {
 	// parts (the whole part is its one n-gram), probed for every run of
 	// shortLens words of a text instead of the bloom filter and the big
 	// table: there are few of them, so it stays in the L1 cache.
-	shortTable []shortSlot
+	shortTable []slot
 	shortMask  uint64
 }
+
+// slot is an entry of an index table: an n-gram hash and where its
+// postings are.
+type slot struct {
+	// key is the n-gram hash | slotUsed, | slotInline when the n-gram has
+	// one posting; 0 is an empty slot.
+	key uint64
+	// a, b are the posting (part, pos) when inline, else the range
+	// posts[a:b].
+	a, b uint32
+}
+
+const (
+	slotUsed   = 1 << 62
+	slotInline = 1 << 63
+)
+
+func (s slot) gram() uint64 { return s.key & gramMask }
 
 type indexedPart struct {
 	item  int32 // index into fp.items
@@ -68,13 +86,6 @@ type indexedPart struct {
 	// above the threshold: a chain of c hits covers at most c*min(n, words)
 	// words. Parts with fewer hits are not scored.
 	minHits int32
-}
-
-// shortSlot is an entry of Index.shortTable; k is an index into grams, -1
-// for an empty slot.
-type shortSlot struct {
-	gram uint64
-	k    int32
 }
 
 // posting says an n-gram starts at word pos of a part.
@@ -104,6 +115,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		part, pos uint32
 	}
 	var entries []entry
+	var kept []slot
 	short := map[int]bool{}
 	for _, p := range fp.parts {
 		if int(p.words) < cfg.MinItemWords || p.kind == partSolution && !cfg.MatchSolutions {
@@ -139,29 +151,26 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			}
 		}
 		if items <= cfg.MaxItemsPerNgram {
-			ix.grams = append(ix.grams, entries[i].gram)
-			ix.postStart = append(ix.postStart, uint32(len(ix.posts)))
-			for _, e := range entries[i:j] {
-				ix.posts = append(ix.posts, posting{e.part, e.pos})
+			s := slot{key: entries[i].gram | slotUsed}
+			if j == i+1 {
+				s.key |= slotInline
+				s.a, s.b = entries[i].part, entries[i].pos
+			} else {
+				s.a = uint32(len(ix.posts))
+				for _, e := range entries[i:j] {
+					ix.posts = append(ix.posts, posting{e.part, e.pos})
+				}
+				s.b = uint32(len(ix.posts))
 			}
+			kept = append(kept, s)
+			ix.nposts += j - i
 		}
 		i = j
 	}
-	ix.postStart = append(ix.postStart, uint32(len(ix.posts)))
-
-	size := uint64(16)
-	for size < 2*uint64(len(ix.grams)) {
-		size <<= 1
-	}
-	ix.table = make([]uint32, size)
-	ix.tableMask = size - 1
-	for k, g := range ix.grams {
-		slot := g & ix.tableMask
-		for ix.table[slot] != 0 {
-			slot = (slot + 1) & ix.tableMask
-		}
-		ix.table[slot] = uint32(k + 1)
-	}
+	ix.ngrams = len(kept)
+	// Load factor at most 2/3: a successful lookup reads 1.5 slots on
+	// average, four to a cache line.
+	ix.table, ix.tableMask = newTable(kept, len(kept)*3/2)
 	ix.buildShortTable(fp)
 	// The filter is sized by bloom/v3 from the data and the configured
 	// false-positive rate, and stored in its bitset. Its keys are already
@@ -170,14 +179,14 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 	// 512-bit block (one cache line), so a lookup touches one line instead
 	// of k. Blocking costs a little false-positive rate at equal size, which
 	// the 20% extra bits below pay back (TestBloomFalsePositiveRate).
-	m, k := bloom.EstimateParameters(uint(max(len(ix.grams), 1)), cfg.BloomFalsePositiveRate)
+	m, k := bloom.EstimateParameters(uint(max(ix.ngrams, 1)), cfg.BloomFalsePositiveRate)
 	m = (m*6/5 + 511) / 512 * 512
 	ix.bloom = bloom.New(min(m, 1<<40), min(k, 7)) // k*9 bits of one hash pick the bits in a block
 	ix.bloomBlocks, ix.bloomK = uint64(ix.bloom.Cap()/512), uint32(ix.bloom.K())
 	bits := ix.bloom.BitSet()
 	ix.bloomWords = bits.Bytes()
-	for _, g := range ix.grams {
-		block, h := ix.bloomHashes(g)
+	for _, s := range kept {
+		block, h := ix.bloomHashes(s.gram())
 		for i := uint32(0); i < ix.bloomK; i++ {
 			bit := h & 511
 			ix.bloomWords[block+bit>>6] |= 1 << (bit & 63)
@@ -204,46 +213,48 @@ func minHits(words int, cfg Config) int32 {
 	}
 }
 
+// newTable returns an open-addressing table of slots with at least
+// minSize entries (a power of two, at least 8), and its index mask.
+func newTable(slots []slot, minSize int) ([]slot, uint64) {
+	size := uint64(8)
+	for size < uint64(minSize) {
+		size <<= 1
+	}
+	table := make([]slot, size)
+	mask := size - 1
+	for _, s := range slots {
+		i := s.gram() & mask
+		for table[i].key != 0 {
+			i = (i + 1) & mask
+		}
+		table[i] = s
+	}
+	return table, mask
+}
+
+// find returns the slot of n-gram hash g in table, or an empty slot.
+func find(table []slot, mask, g uint64) slot {
+	for i := g & mask; ; i = (i + 1) & mask {
+		s := table[i]
+		if s.key == 0 || s.key&(gramMask|slotUsed) == g|slotUsed {
+			return s
+		}
+	}
+}
+
 // buildShortTable fills ix.shortTable with the indexed hashes of parts
 // shorter than n words.
 func (ix *Index) buildShortTable(fp *fingerprints) {
-	var keys []int32
+	var short []slot
 	for _, p := range fp.parts {
 		if int(p.words) >= fp.n || len(p.grams) != 1 {
 			continue
 		}
-		if k := ix.lookup(p.grams[0]); k >= 0 && !slices.Contains(keys, int32(k)) {
-			keys = append(keys, int32(k))
+		if s := ix.lookup(p.grams[0]); s.key != 0 && !slices.Contains(short, s) {
+			short = append(short, s)
 		}
 	}
-	size := uint64(8)
-	for size < 4*uint64(len(keys)) {
-		size <<= 1
-	}
-	ix.shortTable = make([]shortSlot, size)
-	ix.shortMask = size - 1
-	for i := range ix.shortTable {
-		ix.shortTable[i].k = -1
-	}
-	for _, k := range keys {
-		g := ix.grams[k]
-		slot := g & ix.shortMask
-		for ix.shortTable[slot].k >= 0 {
-			slot = (slot + 1) & ix.shortMask
-		}
-		ix.shortTable[slot] = shortSlot{g, k}
-	}
-}
-
-// shortLookup returns the index in ix.grams of g, the hash of a whole part
-// shorter than n words, or -1.
-func (ix *Index) shortLookup(g uint64) int {
-	for slot := g & ix.shortMask; ; slot = (slot + 1) & ix.shortMask {
-		e := ix.shortTable[slot]
-		if e.k < 0 || e.gram == g {
-			return int(e.k)
-		}
-	}
+	ix.shortTable, ix.shortMask = newTable(short, 4*len(short))
 }
 
 // bloomHashes returns the first word of g's block and the hash whose 9-bit
@@ -266,18 +277,8 @@ func (ix *Index) bloomHas(g uint64) bool {
 	return true
 }
 
-// lookup returns the index of g in ix.grams, or -1.
-func (ix *Index) lookup(g uint64) int {
-	for slot := g & ix.tableMask; ; slot = (slot + 1) & ix.tableMask {
-		k := ix.table[slot]
-		if k == 0 {
-			return -1
-		}
-		if ix.grams[k-1] == g {
-			return int(k - 1)
-		}
-	}
-}
+// lookup returns the slot of g in the index, or an empty slot.
+func (ix *Index) lookup(g uint64) slot { return find(ix.table, ix.tableMask, g) }
 
 // Merge returns an index over the sets of ix and other, built with ix's
 // config; a set of other replaces a set of ix with the same name (so
@@ -319,14 +320,14 @@ func (ix *Index) Stats() IndexStats {
 	s := IndexStats{
 		Items:       len(ix.fp.items),
 		Parts:       len(ix.parts),
-		Ngrams:      len(ix.grams),
-		Postings:    len(ix.posts),
+		Ngrams:      ix.ngrams,
+		Postings:    ix.nposts,
 		BloomBits:   ix.bloom.Cap(),
 		BloomHashes: ix.bloom.K(),
 	}
 	s.BloomFalsePositiveRate = ix.measureFalsePositiveRate(100_000)
-	s.Bytes = int64(len(ix.grams))*8 + int64(len(ix.postStart))*4 + int64(len(ix.posts))*8 +
-		int64(len(ix.table))*4 + int64(len(ix.parts))*8 + int64(s.BloomBits/8)
+	s.Bytes = int64(len(ix.table))*16 + int64(len(ix.posts))*8 + int64(len(ix.shortTable))*16 +
+		int64(len(ix.parts))*12 + int64(s.BloomBits/8)
 	return s
 }
 
@@ -336,7 +337,7 @@ func (ix *Index) measureFalsePositiveRate(n int) float64 {
 	fp, tested := 0, 0
 	for i := uint64(1); tested < n; i++ {
 		g := mix64(i*0x9E3779B97F4A7C15) & gramMask
-		if ix.lookup(g) >= 0 {
+		if ix.lookup(g).key != 0 {
 			continue
 		}
 		tested++
@@ -376,7 +377,7 @@ func (ix *Index) Check(text string) []Match {
 	defer scratchPool.Put(sc)
 	sc.words.tokenize(text)
 	nwords := sc.words.len()
-	if nwords == 0 || len(ix.grams) == 0 {
+	if nwords == 0 || ix.ngrams == 0 {
 		return nil
 	}
 	sc.prefix = prefixHashes(sc.prefix, sc.words.hashes)
@@ -387,14 +388,14 @@ func (ix *Index) Check(text string) []Match {
 		if !ix.bloomHas(g) {
 			continue
 		}
-		if k := ix.lookup(g); k >= 0 {
-			ix.addHits(sc, k, i)
+		if s := ix.lookup(g); s.key != 0 {
+			ix.addHits(sc, s, i)
 		}
 	}
 	for _, L := range ix.shortLens {
 		for i := 0; i+L <= nwords; i++ {
-			if k := ix.shortLookup(gramHash(sc.prefix, i, L)); k >= 0 {
-				ix.addHits(sc, k, i)
+			if s := find(ix.shortTable, ix.shortMask, gramHash(sc.prefix, i, L)); s.key != 0 {
+				ix.addHits(sc, s, i)
 			}
 		}
 	}
@@ -404,9 +405,13 @@ func (ix *Index) Check(text string) []Match {
 	return ix.score(sc)
 }
 
-// addHits records the postings of grams[k] as hits at word cpos of the text.
-func (ix *Index) addHits(sc *scratch, k, cpos int) {
-	for _, p := range ix.posts[ix.postStart[k]:ix.postStart[k+1]] {
+// addHits records the postings of s as hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, s slot, cpos int) {
+	if s.key&slotInline != 0 {
+		sc.hits = append(sc.hits, hit{s.a, s.b, uint32(cpos)})
+		return
+	}
+	for _, p := range ix.posts[s.a:s.b] {
 		sc.hits = append(sc.hits, hit{p.part, p.pos, uint32(cpos)})
 	}
 }
