@@ -28,6 +28,9 @@ type Recipe struct {
 	Sampling SamplingConfig `yaml:"sampling" json:"sampling"`
 	Decontam DecontamConfig `yaml:"decontam" json:"decontam"`
 	Output   OutputConfig   `yaml:"output" json:"output"`
+	// DryRun (--dry_run) reads, deduplicates and decontaminates, then
+	// forecasts the teacher's requests and tokens instead of calling it.
+	DryRun bool `yaml:"-" json:"-"`
 }
 
 // InputConfig is the recipe section "input".

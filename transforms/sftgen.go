@@ -53,7 +53,7 @@ func init() {
 // here, while the graph is built, not on a worker.
 func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	s = s.Scope("sftgen")
-	if r.Output.Version == "" || r.Teacher.URL == "" {
+	if r.Output.Version == "" || (r.Teacher.URL == "" && !r.DryRun) {
 		return fmt.Errorf("sftgen: output.version and teacher.url must be set before the graph is built")
 	}
 	sources, err := expandInputs(r.Input.Path, r.Output.S3Endpoint)
@@ -81,6 +81,9 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
 
 	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam}, unique)
+	if r.DryRun {
+		return dryRunGraph(s, r, teacherJSON, clean, readTally, dupTally, contamTally)
+	}
 	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)

@@ -41,8 +41,8 @@ var (
 func main() {
 	flag.Parse()
 	beam.Init()
-	if !*verbose {
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if !*verbose { // Prism narrates every job step; run reports a failure itself
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 1})))
 	}
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "decontam:", err)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -49,8 +50,10 @@ var (
 func main() {
 	flag.Parse()
 	beam.Init()
-	if !*verbose { // Prism narrates every job step at INFO; keep warnings and errors
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if !*verbose {
+		// Prism narrates every job step, and logs a failed bundle with its
+		// whole execution plan; run reports the failure itself.
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 1})))
 	}
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "sftgen:", err)
@@ -66,7 +69,7 @@ func run(ctx context.Context) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("invalid recipe:\n%w", err)
 	}
-	if r.UsesSimTeacher() {
+	if r.UsesSimTeacher() && !r.DryRun {
 		stop, err := transforms.StartSimTeacher(&r, &transforms.SimOptions{Accuracy: *simAccuracy})
 		if err != nil {
 			return err
@@ -81,7 +84,15 @@ func run(ctx context.Context) error {
 		return err
 	}
 	if err := beamx.Run(ctx, p); err != nil {
-		return fmt.Errorf("pipeline failed: %w", err)
+		return runError(err)
+	}
+	if r.DryRun {
+		d, err := transforms.ReadDryRun(ctx, r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stderr, d)
+		return nil
 	}
 	summary, err := transforms.Summary(ctx, r)
 	if err != nil {
@@ -123,6 +134,32 @@ func recipeFromFlags() (transforms.Recipe, error) {
 	apply("s3_endpoint", func() { r.Output.S3Endpoint = *s3Endpoint })
 	apply("max_teacher_tokens", func() { r.Teacher.TokenBudget = *maxTokens })
 	apply("teacher_cache", func() { r.Teacher.CacheDir = *teacherCache })
+	r.DryRun = isDryRun()
 	r.Resolve(time.Now())
 	return r, nil
+}
+
+// isDryRun reads --dry_run. Beam's Dataflow runner (linked in by beamx)
+// already defines that flag ("print the job, don't submit it"), so sftgen
+// gives the same flag its own meaning for every runner: read, dedup and
+// decontaminate, then estimate the teacher's calls and tokens without
+// calling it, and release nothing.
+func isDryRun() bool {
+	f := flag.Lookup("dry_run")
+	return f != nil && f.Value.String() == "true"
+}
+
+// runError shortens a failed job's error to the reason a person needs when
+// one of our stages stopped the run on purpose (server down, budget spent):
+// the runner wraps it in the whole execution plan. The full error is still
+// printed with --verbose.
+func runError(err error) error {
+	const marker = "the run stops: "
+	msg := err.Error()
+	i := strings.Index(msg, marker)
+	if i < 0 || *verbose {
+		return fmt.Errorf("pipeline failed (rerun with --verbose for the runner's log): %w", err)
+	}
+	reason, _, _ := strings.Cut(msg[i+len(marker):], "\n")
+	return fmt.Errorf("the run stopped and released nothing: %s", reason)
 }
