@@ -31,8 +31,9 @@ func FuzzNormalize(f *testing.F) {
 	})
 }
 
-// FuzzNgrams: n-gram hashes of a text match the hashes of its normalized
-// words, however the text is spaced, and Check never panics.
+// FuzzNgrams: word hashes, computed while tokenizing, are wordHash of the
+// words; n-gram hashes of a text match the hashes of its normalized words,
+// however the text is spaced; and Check never panics.
 func FuzzNgrams(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s, 3)
@@ -48,6 +49,11 @@ func FuzzNgrams(f *testing.F) {
 		b.tokenize(strings.ReplaceAll(Normalize(s), " ", "\n\t "))
 		if a.len() != b.len() {
 			t.Fatalf("%d words vs %d after normalizing %q", a.len(), b.len(), s)
+		}
+		for i := range a.len() {
+			if a.hashes[i] != wordHash(a.word(i)) {
+				t.Fatalf("word %d %q of %q: hash %x, wordHash %x", i, a.word(i), s, a.hashes[i], wordHash(a.word(i)))
+			}
 		}
 		pa, pb := prefixHashes(nil, a.hashes), prefixHashes(nil, b.hashes)
 		for i := 0; i+n <= a.len(); i++ {

@@ -50,6 +50,7 @@ type words struct {
 	ends   []int32  // ends[i] is the end of word i in text
 	hashes []uint64 // wordHash of each word
 	start  int      // start of the word being built
+	h      uint64   // FNV-1a state of the word being built (see wordHash)
 	class  byte     // class of the last byte appended: classLetter or classDigit
 }
 
@@ -64,6 +65,7 @@ func (w *words) reset() {
 	w.ends = w.ends[:0]
 	w.hashes = w.hashes[:0]
 	w.start = 0
+	w.h = fnvOffset
 	w.class = classNone
 }
 
@@ -95,8 +97,9 @@ func (w *words) join(i, j int) string {
 func (w *words) endWord() {
 	if len(w.text) > w.start {
 		w.ends = append(w.ends, int32(len(w.text)))
-		w.hashes = append(w.hashes, wordHash(w.text[w.start:]))
+		w.hashes = append(w.hashes, mix64(w.h))
 		w.start = len(w.text)
+		w.h = fnvOffset
 	}
 	w.class = classNone
 }
@@ -108,6 +111,7 @@ func (w *words) appendByte(c, class byte) {
 		w.endWord()
 	}
 	w.text = append(w.text, c)
+	w.h = (w.h ^ uint64(c)) * fnvPrime
 	w.class = class
 }
 
@@ -115,9 +119,66 @@ func (w *words) appendRune(r rune, class byte) {
 	if w.class != class && w.class != classNone {
 		w.endWord()
 	}
+	n := len(w.text)
 	w.text = utf8.AppendRune(w.text, r)
+	for _, c := range w.text[n:] {
+		w.h = (w.h ^ uint64(c)) * fnvPrime
+	}
 	w.class = class
 }
+
+// appendLetters appends the run of ASCII letters at the start of s, lower
+// cased, to the word being built (a new word if the last was digits), and
+// returns its length.
+func (w *words) appendLetters(s string) int {
+	if w.class == classDigit {
+		w.endWord()
+	}
+	text, h := w.text, w.h
+	i := 0
+	for ; i < len(s); i++ {
+		c := asciiLetter[s[i]]
+		if c == 0 {
+			break
+		}
+		text = append(text, c)
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	w.text, w.h, w.class = text, h, classLetter
+	return i
+}
+
+// appendDigits appends the run of ASCII digits at the start of s to the word
+// being built (a new word if the last was letters), dropping a comma between
+// two digits, and returns the run's length.
+func (w *words) appendDigits(s string) int {
+	if w.class == classLetter {
+		w.endWord()
+	}
+	text, h := w.text, w.h
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == ',' && i+1 < len(s) && isDigit(s[i+1]) {
+			continue // thousands separator: 1,000 is 1000
+		}
+		if !isDigit(c) {
+			break
+		}
+		text = append(text, c)
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	w.text, w.h, w.class = text, h, classDigit
+	return i
+}
+
+// asciiLetter maps an ASCII letter to its lower case, any other byte to 0.
+var asciiLetter = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c), byte(c)
+	}
+	return t
+}()
 
 // tokenize replaces w's contents with the words of s (see Normalize).
 func (w *words) tokenize(s string) {
@@ -134,15 +195,10 @@ func (w *words) tokenize(s string) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
-			case 'a' <= c && c <= 'z':
-				w.appendByte(c, classLetter)
-				i++
-			case '0' <= c && c <= '9':
-				w.appendByte(c, classDigit)
-				i++
-			case 'A' <= c && c <= 'Z':
-				w.appendByte(c+('a'-'A'), classLetter)
-				i++
+			case asciiLetter[c] != 0:
+				i += w.appendLetters(s[i:])
+			case isDigit(c):
+				i += w.appendDigits(s[i:])
 			case c == ',' && w.class == classDigit && i+1 < len(s) && isDigit(s[i+1]):
 				i++ // thousands separator: 1,000 is 1000
 			case c == '\\':
@@ -219,7 +275,15 @@ var latexWords = func() map[string]string {
 }()
 
 func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false
 		}
