@@ -8,7 +8,7 @@ import (
 
 var fuzzSeeds = []string{
 	"", "Janet’s ducks lay 16 eggs", `$\left(\frac{1}{2}\right)$ \`, "\\", "1,000,000,", "芳芳买了99页", "ＡＢＣ",
-	"e\u0301", "\xff\xfe", "2x^{10}y", `\sqrt{\pi}`, "İstanbul ß ǅ",
+	"e\u0301", "\xff\xfe", "2x^{10}y", `\sqrt{\pi}`, "İstanbul ß ǅ", "2πr√3×4≤Σ",
 }
 
 // FuzzNormalize: Normalize never panics, is idempotent, and yields single

@@ -18,8 +18,13 @@ import (
 //     words, so punctuation, quotes (straight or curly), dashes, operators and
 //     whitespace of any kind and amount do not matter;
 //   - LaTeX markup is dropped: $, \( \) \[ \], braces, and formatting or
-//     operator commands (\left, \frac, \cdot, \text, ...); commands naming
-//     mathematical objects (\pi, \sqrt, \sin, \alpha, ...) become words;
+//     operator commands (\left, \frac, \cdot, \text, \times, \le, ...);
+//     commands naming mathematical objects (\pi, \sqrt, \sin, \alpha, ...)
+//     become words;
+//   - Greek letters and the symbols √ ∞ ∑ ∏ ∫ ∠ △ become the words of their
+//     LaTeX commands (π and \pi are both "pi", √ and \sqrt "sqrt"), while
+//     operator symbols (× ÷ ≤ ≥ ≠ ...) separate words like \times \div \le
+//     \ge \ne and ASCII operators;
 //   - digits and letters are split ("2x" and "2 x" are the same), and a comma
 //     between digits is dropped ("1,000" and "1000" are the same);
 //   - CJK ideographs, kana and the like are words of one character each, so
@@ -212,6 +217,8 @@ func (w *words) tokenize(s string) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
+		case symbolWord(r) != "":
+			w.appendWord(symbolWord(r))
 		case isIdeographic(r):
 			w.endWord()
 			w.appendRune(r, classLetter)
@@ -247,17 +254,39 @@ func (w *words) latexCommand(s string, i int) int {
 	}
 	name := s[i+1 : j]
 	if word, ok := latexWords[name]; ok {
-		for k := 0; k < len(word); k++ {
-			w.appendByte(word[k], classLetter)
-		}
-		w.endWord()
+		w.appendWord(word)
 	} else if word, ok := latexWords[strings.ToLower(name)]; ok {
-		for k := 0; k < len(word); k++ {
-			w.appendByte(word[k], classLetter)
-		}
-		w.endWord()
+		w.appendWord(word)
 	}
 	return j
+}
+
+// appendWord appends word, lower-case ASCII letters, as a word of its own.
+func (w *words) appendWord(word string) {
+	w.endWord()
+	for k := 0; k < len(word); k++ {
+		w.appendByte(word[k], classLetter)
+	}
+	w.endWord()
+}
+
+// symbolWord returns the word of the LaTeX command for a Greek letter or a
+// mathematical symbol (π: "pi", √: "sqrt"), or "".
+func symbolWord(r rune) string {
+	if r < 0x0370 || r > 0x25FF {
+		return "" // below Greek, or above geometric shapes (CJK and the like)
+	}
+	return symbolWords[unicode.ToLower(r)]
+}
+
+// symbolWords maps lower-case Greek letters and symbols to words of
+// latexWords. Omicron has no command and stays a letter.
+var symbolWords = map[rune]string{
+	'α': "alpha", 'β': "beta", 'γ': "gamma", 'δ': "delta", 'ε': "epsilon", 'ϵ': "epsilon", 'ζ': "zeta",
+	'η': "eta", 'θ': "theta", 'ϑ': "theta", 'ι': "iota", 'κ': "kappa", 'λ': "lambda", 'μ': "mu", 'ν': "nu",
+	'ξ': "xi", 'π': "pi", 'ϖ': "pi", 'ρ': "rho", 'ϱ': "rho", 'σ': "sigma", 'ς': "sigma", 'τ': "tau",
+	'υ': "upsilon", 'φ': "phi", 'ϕ': "phi", 'χ': "chi", 'ψ': "psi", 'ω': "omega",
+	'√': "sqrt", '∞': "infty", '∑': "sum", '∏': "prod", '∫': "int", '∠': "angle", '△': "triangle", '∆': "triangle",
 }
 
 // latexWords are the LaTeX commands that name something a plain-text rewrite
