@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,12 +24,26 @@ import (
 // (finish_reason "length"), with a context window that some prompts do not
 // fit. The run must succeed, every prompt must end in exactly one place
 // (released, rejected or dead-lettered; none lost), the counts must
-// reconcile, and the prompts the server refused must be dead letters that
-// carry the server's own message.
+// reconcile, and dead letters must carry what the server said. With
+// retries, the faults cost requests, not prompts: only the prompts the
+// server refused as too long are dead letters, with vLLM's message. With no
+// retries, every faulted request is a dead letter naming its fault.
 func TestSFTGenFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the pipeline against a faulty teacher (a few seconds)")
 	}
+	for _, tt := range []struct {
+		name       string
+		maxRetries int
+	}{
+		{"retried", 8},
+		{"no retries", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testFaults(t, tt.maxRetries) })
+	}
+}
+
+func testFaults(t *testing.T, maxRetries int) {
 	const n = 240
 	input := fmt.Sprintf("builtin:arithmetic?n=%d&max_steps=6", n)
 	spec, err := builtin.ParseSpec(input)
@@ -70,6 +85,7 @@ func TestSFTGenFaults(t *testing.T) {
 	r.Output.Version = "v1"
 	r.Teacher.URL, r.Teacher.Model = sim.URL(), sim.Model()
 	r.Teacher.MaxConcurrency = 16
+	r.Teacher.MaxRetries = maxRetries
 	r.Teacher.RetryInitial, r.Teacher.RetryMaxInterval = 5*time.Millisecond, 40*time.Millisecond
 	r.Teacher.MaxRetryAfter = 100 * time.Millisecond
 	r.Teacher.Timeout = 10 * time.Second
@@ -83,10 +99,11 @@ func TestSFTGenFaults(t *testing.T) {
 	m := checkRelease(t, r)
 	st := sim.Stats()
 	c := m.Counts
+	faulted := st.RateLimited + st.ServerErrors + st.Dropped + st.TruncatedBodies
 	t.Logf("%v: %d prompts: kept %d, rejected %d, contaminated %d, duplicate %d, dead %d (%d too long); server: %d requests, %d answered, %d rate-limited, %d 5xx, %d dropped, %d truncated bodies, %d bad requests (%.0f %% faulted); rejections %v, graded %v",
 		time.Since(start).Round(time.Millisecond), c.PromptsIn, c.PromptsKept, c.PromptsRejected, c.PromptsContaminated, c.PromptsDuplicate, c.PromptsDeadLetter, len(tooLong),
 		st.Requests, st.Completed, st.RateLimited, st.ServerErrors, st.Dropped, st.TruncatedBodies, st.BadRequests,
-		100*float64(st.RateLimited+st.ServerErrors+st.Dropped+st.TruncatedBodies)/float64(st.Requests), m.Rejections, m.Graded)
+		100*float64(faulted)/float64(st.Requests), m.Rejections, m.Graded)
 
 	// The faults happened.
 	if st.RateLimited == 0 || st.ServerErrors == 0 || st.Dropped == 0 || st.TruncatedBodies == 0 || m.Graded["truncated"] == 0 {
@@ -124,26 +141,48 @@ func TestSFTGenFaults(t *testing.T) {
 		t.Errorf("the release names %d prompts, the input has %d", len(fates), n)
 	}
 
-	// Refused prompts are dead letters with the server's message; a prompt
-	// whose every retry faulted (possible, rarely) names the fault.
-	var refused int
+	// Dead letters say why: the server's 400 for a prompt too long, the
+	// server's message for a 429 or 5xx, the broken transfer for a dropped
+	// connection or a truncated body.
+	kinds := map[string]int64{}
 	for _, d := range dead {
+		kind := ""
 		switch {
-		case d.Stage != "generate":
-			t.Errorf("dead letter %+v: stage %q, want generate", d, d.Stage)
+		case d.Stage != "generate" || !strings.Contains(d.Reason, d.PromptID):
+			t.Errorf("dead letter %+v: want stage generate and the prompt named", d)
 		case tooLong[d.PromptID]:
-			refused++
-			if !strings.Contains(d.Reason, "maximum context length is") || !strings.Contains(d.Reason, "HTTP 400") {
+			kind = "too long"
+			if !strings.Contains(d.Reason, "HTTP 400: This model's maximum context length is") {
 				t.Errorf("dead letter of %s lacks the server's message: %q", d.PromptID, d.Reason)
 			}
-		case strings.Contains(d.Reason, teacher.ErrUnavailable.Error()) || strings.Contains(d.Reason, teacher.ErrRateLimited.Error()):
-			t.Logf("retries ran out for %s: %s", d.PromptID, d.Reason)
+		case strings.Contains(d.Reason, "HTTP 429: rate limit reached"):
+			kind = "429"
+		case strings.Contains(d.Reason, "HTTP 500: simulated internal error"), strings.Contains(d.Reason, "HTTP 503: simulated overload"):
+			kind = "5xx"
+		case strings.Contains(d.Reason, teacher.ErrUnavailable.Error()):
+			kind = "broken transfer"
 		default:
-			t.Errorf("unexpected dead letter %+v", d)
+			t.Errorf("dead letter of %s does not say what happened: %q", d.PromptID, d.Reason)
+		}
+		if kinds[kind]++; kinds[kind] == 1 {
+			t.Logf("a %s dead letter: %s", kind, d.Reason)
+		}
+		if maxRetries > 0 && kind != "too long" {
+			t.Logf("every retry of %s faulted: %s", d.PromptID, d.Reason)
 		}
 	}
-	if refused != len(tooLong) {
-		t.Errorf("%d prompts were dead-lettered for their length, want %d", refused, len(tooLong))
+	if kinds["too long"] != int64(len(tooLong)) {
+		t.Errorf("%d prompts were dead-lettered for their length, want %d", kinds["too long"], len(tooLong))
+	}
+	if maxRetries == 0 {
+		// Each prompt that fits makes exactly one request, so each fault
+		// is one dead letter.
+		want := map[string]int64{"too long": int64(len(tooLong)), "429": st.RateLimited, "5xx": st.ServerErrors, "broken transfer": st.Dropped + st.TruncatedBodies}
+		if !maps.Equal(kinds, want) {
+			t.Errorf("dead letters by kind %v, want %v (one per fault)", kinds, want)
+		}
+	} else if c.PromptsDeadLetter > int64(len(tooLong))+2 {
+		t.Errorf("%d dead letters, %d of them prompts whose every retry faulted; with %d retries that should be rare", c.PromptsDeadLetter, c.PromptsDeadLetter-int64(len(tooLong)), maxRetries)
 	}
 	if c.PromptsKept == 0 || c.SFTRows == 0 {
 		t.Errorf("nothing was kept: %+v", c)
