@@ -23,9 +23,6 @@ const (
 	FieldReference = "reference"
 )
 
-// rawPreview is how much of a bad line a dead letter keeps.
-const rawPreview = 200
-
 // Response is one usable input line: a model response to grade against a
 // reference.
 type Response struct {
@@ -88,7 +85,7 @@ func ReadJSONL(rd io.Reader, source string, sink Sink) (ReadStats, error) {
 	var st ReadStats
 	br := bufio.NewReaderSize(rd, 1<<20)
 	for line := 1; ; line++ {
-		raw, tooLong, err := readLine(br)
+		raw, tooLong, err := input.ReadLine(br)
 		if len(bytes.TrimSpace(raw)) > 0 || tooLong {
 			st.Lines++
 			var r Response
@@ -115,30 +112,6 @@ func ReadJSONL(rd io.Reader, source string, sink Sink) (ReadStats, error) {
 	}
 }
 
-// readLine returns the next line without its newline. A line longer than
-// input.MaxLineBytes is consumed whole but only its start returned, with
-// tooLong.
-func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
-	var buf []byte
-	for {
-		chunk, isPrefix, err := br.ReadLine()
-		if len(buf)+len(chunk) <= input.MaxLineBytes {
-			buf = append(buf, chunk...)
-		} else {
-			tooLong = true
-			if len(buf) < rawPreview {
-				buf = append(buf, chunk[:min(len(chunk), rawPreview)]...)
-			}
-		}
-		if err != nil || !isPrefix {
-			if err == io.EOF && (len(buf) > 0 || tooLong) {
-				err = nil // the last line had no newline; EOF comes next call
-			}
-			return buf, tooLong, err
-		}
-	}
-}
-
 // ParseLine turns one non-blank input line into a Response, or into a dead
 // letter naming the first problem found (whole-line problems first, then
 // id, response, reference).
@@ -147,7 +120,7 @@ func ParseLine(source string, line int, raw []byte) (Response, *schemas.DeadLett
 		return Response{}, deadLetter(source, line, id, field, reason, raw)
 	}
 	if !utf8.Valid(raw) {
-		return dead("", "", fmt.Sprintf("invalid UTF-8 at byte %d", invalidUTF8Offset(raw)))
+		return dead("", "", fmt.Sprintf("invalid UTF-8 at byte %d", input.InvalidUTF8Offset(raw)))
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	var value json.RawMessage
@@ -248,40 +221,6 @@ func deadLetter(source string, line int, id, field, reason string, raw []byte) *
 		Stage:    "read",
 		Field:    field,
 		Reason:   fmt.Sprintf("%s:%d: %s", source, line, reason),
-		Raw:      preview(raw),
+		Raw:      input.Preview(raw),
 	}
-}
-
-func invalidUTF8Offset(b []byte) int {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
-
-// preview keeps the start of a bad line as valid UTF-8, so the dead letter
-// can be written as JSON: invalid bytes are shown as \xNN escapes, the rest
-// as is, and a character is never cut in two.
-func preview(raw []byte) string {
-	var b strings.Builder
-	for i := 0; i < len(raw); {
-		r, size := utf8.DecodeRune(raw[i:])
-		if r == utf8.RuneError && size == 1 {
-			if b.Len()+4 > rawPreview {
-				break
-			}
-			fmt.Fprintf(&b, "\\x%02x", raw[i])
-		} else {
-			if b.Len()+size > rawPreview {
-				break
-			}
-			b.Write(raw[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }

@@ -103,17 +103,17 @@ func TestReadJSONLLineTooLong(t *testing.T) {
 	if len(rs) != 2 || rs[1].Line != 3 {
 		t.Errorf("responses around the long line: %+v", rs)
 	}
-	if len(dead) != 1 || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "longer than") || len(dead[0].Raw) > rawPreview {
+	if len(dead) != 1 || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "longer than") || len(dead[0].Raw) > input.PreviewBytes {
 		t.Errorf("dead letters: %+v", dead)
 	}
 }
 
 func TestPreview(t *testing.T) {
-	if got, want := preview([]byte("caf\xff \"au\" lait")), `caf\xff "au" lait`; got != want {
+	if got, want := input.Preview([]byte("caf\xff \"au\" lait")), `caf\xff "au" lait`; got != want {
 		t.Errorf("preview escapes only invalid bytes: got %q, want %q", got, want)
 	}
-	raw := []byte("a" + strings.Repeat("é", rawPreview)) // byte rawPreview is inside an é
-	if p := preview(raw); strings.Contains(p, `\x`) || len(p) != rawPreview-1 {
+	raw := []byte("a" + strings.Repeat("é", input.PreviewBytes)) // byte input.PreviewBytes is inside an é
+	if p := input.Preview(raw); strings.Contains(p, `\x`) || len(p) != input.PreviewBytes-1 {
 		t.Errorf("preview cut a character or escaped valid text: %q", p)
 	}
 }

@@ -44,8 +44,8 @@ const (
 	// MaxLineBytes is the longest JSONL line read; a longer one is a dead
 	// letter, and reading goes on at the next line.
 	MaxLineBytes = 8 << 20
-	// rawPreview is how much of a bad record a dead letter keeps.
-	rawPreview = 200
+	// PreviewBytes is how much of a bad record a dead letter keeps.
+	PreviewBytes = 200
 )
 
 // Stats counts what a read saw.
@@ -92,7 +92,7 @@ func (r *reader) dead(line int, field, reason string, raw []byte) {
 		Stage:  "read",
 		Field:  field,
 		Reason: fmt.Sprintf("%s:%d: %s", r.source, line, reason),
-		Raw:    preview(raw),
+		Raw:    Preview(raw),
 	})
 }
 
@@ -103,7 +103,7 @@ func ReadJSONL(rd io.Reader, source string, m Mapping, sink Sink) (Stats, error)
 	r := newReader(source, m, sink)
 	br := bufio.NewReaderSize(rd, 1<<20)
 	for line := 1; ; line++ {
-		raw, tooLong, err := readLine(br)
+		raw, tooLong, err := ReadLine(br)
 		if len(bytes.TrimSpace(raw)) > 0 || tooLong {
 			r.stats.Records++
 			if tooLong {
@@ -121,9 +121,11 @@ func ReadJSONL(rd io.Reader, source string, m Mapping, sink Sink) (Stats, error)
 	}
 }
 
-// readLine returns the next line without its newline. A line longer than
-// MaxLineBytes is consumed whole but only its start returned, with tooLong.
-func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+// ReadLine returns the next line of a line-oriented input without its
+// newline. A line longer than MaxLineBytes is consumed whole but only its
+// start returned, with tooLong. A last line without a newline is returned
+// with a nil error; io.EOF comes on the next call.
+func ReadLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 	var buf []byte
 	for {
 		chunk, isPrefix, err := br.ReadLine()
@@ -131,8 +133,8 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 			buf = append(buf, chunk...)
 		} else {
 			tooLong = true
-			if len(buf) < rawPreview {
-				buf = append(buf, chunk[:min(len(chunk), rawPreview)]...)
+			if len(buf) < PreviewBytes {
+				buf = append(buf, chunk[:min(len(chunk), PreviewBytes)]...)
 			}
 		}
 		if err != nil || !isPrefix {
@@ -146,7 +148,7 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 
 func (r *reader) jsonRecord(line int, raw []byte) {
 	if !utf8.Valid(raw) {
-		off := invalidUTF8Offset(raw)
+		off := InvalidUTF8Offset(raw)
 		r.dead(line, "", fmt.Sprintf("invalid UTF-8 at byte %d", off), raw)
 		return
 	}
@@ -317,7 +319,9 @@ func jsonKind(v any) string {
 	}
 }
 
-func invalidUTF8Offset(b []byte) int {
+// InvalidUTF8Offset returns the byte offset of the first invalid UTF-8
+// sequence in b, or -1.
+func InvalidUTF8Offset(b []byte) int {
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && size == 1 {
@@ -328,17 +332,28 @@ func invalidUTF8Offset(b []byte) int {
 	return -1
 }
 
-// preview keeps the start of a bad record, as valid UTF-8 (invalid bytes are
-// shown as Go escapes), so a dead letter can be written as JSON or Parquet.
-func preview(raw []byte) string {
-	if len(raw) > rawPreview {
-		raw = raw[:rawPreview]
+// Preview keeps the start of a bad record (at most PreviewBytes) as valid
+// UTF-8, so a dead letter can be written as JSON or Parquet: invalid bytes
+// are shown as \xNN escapes, the rest as is, and a character is never cut
+// in two.
+func Preview(raw []byte) string {
+	var b strings.Builder
+	for i := 0; i < len(raw); {
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size == 1 {
+			if b.Len()+4 > PreviewBytes {
+				break
+			}
+			fmt.Fprintf(&b, "\\x%02x", raw[i])
+		} else {
+			if b.Len()+size > PreviewBytes {
+				break
+			}
+			b.Write(raw[i : i+size])
+		}
+		i += size
 	}
-	if utf8.Valid(raw) {
-		return string(raw)
-	}
-	q := strconv.Quote(string(raw))
-	return q[1 : len(q)-1]
+	return b.String()
 }
 
 // ErrUnknownFormat is returned for a path whose name ends in none of the

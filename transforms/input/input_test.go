@@ -94,7 +94,7 @@ func TestReadJSONLLineTooLong(t *testing.T) {
 	if len(prompts) != 2 || prompts[1].Text != "after" || prompts[1].Line != 3 {
 		t.Errorf("prompts around the long line: %+v", prompts)
 	}
-	if len(dead) != 1 || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "longer than") || len(dead[0].Raw) > rawPreview {
+	if len(dead) != 1 || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "longer than") || len(dead[0].Raw) > PreviewBytes {
 		t.Errorf("dead letters: %+v", dead)
 	}
 }
