@@ -18,8 +18,11 @@ type Config struct {
 	// record shares with it. Default 0.5.
 	Threshold float64 `yaml:"threshold"`
 	// MinMatchedWords: a match must cover at least this many of the item's
-	// words (all of them for shorter items), so one shared stock phrase
-	// ("find the value of the") never flags a short item. Default 8.
+	// words (all of them for shorter items). Default 5, one n-gram: the
+	// reviewed GSM8K-train flags (testdata/gsm8k_train_review.tsv) show the
+	// cost, five false positives that share one stock phrase ("find the
+	// value of the") with an 8-10 word item; 8 would drop those at some
+	// recall on truncated short items.
 	MinMatchedWords int `yaml:"min_matched_words"`
 	// MinItemWords: benchmark items (or solutions) with fewer normalized words
 	// are not indexed, because a phrase that short ("Simplify 2x") cannot
