@@ -218,7 +218,10 @@ func (f *decontamResponsesFn) ProcessElement(g Generation, emitGen func(Generati
 // teacher.max_concurrency requests in flight itself: ProcessElement submits
 // to a bounded pool (blocking only when it is full) and emits whatever has
 // finished; FinishBundle waits for the rest. Emitting happens only on the
-// DoFn's own goroutine, as Beam requires.
+// DoFn's own goroutine, as Beam requires. When Submit blocks, Prism sees the
+// bundle stall and splits it; the extra bundles get their own pools but share
+// the worker's client and its bound on requests in flight (teachers.go), so
+// a worker never has more than max_concurrency requests out.
 //
 // A failure of one prompt (rejected request, retries exhausted) becomes a
 // dead letter. A failure of the run (server down, bad key, token budget
