@@ -189,6 +189,23 @@ func SampleKey(req Request, index int) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Cached returns how many of req's samples are already in the cache: the
+// samples a run would not pay for. A dry run uses it to forecast only what
+// is left to pay.
+func (c *Cache) Cached(ctx context.Context, req Request) (int, error) {
+	n := 0
+	for i := range req.samples() {
+		_, ok, err := c.get(ctx, SampleKey(req, i))
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // get returns the cached sample, or ok=false when there is none (a corrupt
 // entry counts as none and will be overwritten).
 func (c *Cache) get(ctx context.Context, key string) (cacheEntry, bool, error) {

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register.DoFn2x0[schemas.Prompt, func(string, int64)](&estimateFn{})
+	register.DoFn3x0[context.Context, schemas.Prompt, func(string, int64)](&estimateFn{})
 	register.DoFn3x1[context.Context, []byte, func(*string, *int64) bool, error](&writeEstimateFn{})
 }
 
@@ -28,12 +28,15 @@ type DryRun struct {
 	Model   string `json:"teacher_model"`
 	// PromptsIn counts records read; Duplicate, Contaminated and DeadLetter
 	// those that would never reach the teacher; ToTeacher the rest.
-	PromptsIn    int64            `json:"prompts_in"`
-	Duplicate    int64            `json:"prompts_duplicate"`
-	Contaminated int64            `json:"prompts_contaminated"`
-	DeadLetter   int64            `json:"prompts_dead_letter"`
-	ToTeacher    int64            `json:"prompts_to_teacher"`
-	Estimate     teacher.Estimate `json:"estimate"`
+	PromptsIn    int64 `json:"prompts_in"`
+	Duplicate    int64 `json:"prompts_duplicate"`
+	Contaminated int64 `json:"prompts_contaminated"`
+	DeadLetter   int64 `json:"prompts_dead_letter"`
+	ToTeacher    int64 `json:"prompts_to_teacher"`
+	// Estimate counts only what the response cache does not already hold;
+	// CachedSamples are the samples it does (free on a real run).
+	Estimate      teacher.Estimate `json:"estimate"`
+	CachedSamples int64            `json:"cached_samples"`
 	// Budget is teacher.token_budget (0: none); OverBudget is true when the
 	// worst case (prompt + max completion tokens) exceeds it.
 	Budget     int64 `json:"token_budget"`
@@ -43,19 +46,45 @@ type DryRun struct {
 // dryRunPath is where a dry run leaves its forecast, beside the releases.
 func dryRunPath(r Recipe) string { return "dry-run-" + r.Output.Version + ".json" }
 
-// estimateFn books what the teacher would be asked for a prompt.
+// estimateFn books what the teacher would be asked for a prompt: the
+// samples the response cache does not hold yet.
 type estimateFn struct {
-	Teacher string // teacher.Config as JSON
-	Input   InputConfig
-	K       int
-	cfg     teacher.Config
+	Teacher    string // teacher.Config as JSON
+	Input      InputConfig
+	K          int
+	S3Endpoint string
+	cfg        teacher.Config
+	cache      *teacher.Cache
 }
 
-func (f *estimateFn) Setup() error { return json.Unmarshal([]byte(f.Teacher), &f.cfg) }
+func (f *estimateFn) Setup() error {
+	if err := json.Unmarshal([]byte(f.Teacher), &f.cfg); err != nil {
+		return err
+	}
+	if f.cfg.CacheDir != "" {
+		blobs, err := cacheBlobs(f.cfg.CacheDir, f.S3Endpoint)
+		if err != nil {
+			return err
+		}
+		f.cache = teacher.NewCache(blobs)
+	}
+	return nil
+}
 
-func (f *estimateFn) ProcessElement(p schemas.Prompt, emitTally func(string, int64)) {
+func (f *estimateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitTally func(string, int64)) {
+	emitTally("estimate:prompts", 1)
+	req := f.cfg.NewRequest(Conversation(p, f.Input), f.K)
+	if f.cache != nil {
+		// An unreadable cache forecasts as if empty: it errs on the side of cost.
+		cached, _ := f.cache.Cached(ctx, req)
+		emitTally("estimate:cached_samples", int64(cached))
+		if cached == f.K {
+			return
+		}
+		req.N = f.K - cached
+	}
 	var e teacher.Estimate
-	e.Add(f.cfg.NewRequest(Conversation(p, f.Input), f.K))
+	e.Add(req)
 	emitTally("estimate:requests", e.Requests)
 	emitTally("estimate:samples", e.Samples)
 	emitTally("estimate:prompt_tokens", e.PromptTokens)
@@ -83,9 +112,10 @@ func (f *writeEstimateFn) ProcessElement(ctx context.Context, _ []byte, tallies 
 		PromptsIn: t[tallyPromptsIn], Duplicate: t[fateDuplicate], Contaminated: t[fateContam], DeadLetter: t[fateDead],
 		Estimate: teacher.Estimate{Requests: t["estimate:requests"], Samples: t["estimate:samples"],
 			PromptTokens: t["estimate:prompt_tokens"], MaxCompletionTokens: t["estimate:max_completion_tokens"]},
-		Budget: r.Teacher.TokenBudget,
+		CachedSamples: t["estimate:cached_samples"],
+		Budget:        r.Teacher.TokenBudget,
 	}
-	d.ToTeacher = d.Estimate.Requests
+	d.ToTeacher = t["estimate:prompts"]
 	d.OverBudget = d.Budget > 0 && d.Estimate.PromptTokens+d.Estimate.MaxCompletionTokens > d.Budget
 	if got := d.Duplicate + d.Contaminated + d.DeadLetter + d.ToTeacher; got != d.PromptsIn {
 		return fmt.Errorf("dry run: counts do not reconcile: %d read but %d accounted for", d.PromptsIn, got)
@@ -119,10 +149,13 @@ func ReadDryRun(ctx context.Context, r Recipe) (*DryRun, error) {
 func (d *DryRun) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "dry run of %s (no teacher called, nothing released)\n", d.Name)
-	fmt.Fprintf(&b, "  prompts:  %d read: %d duplicate, %d contaminated, %d dead letter, %d would go to the teacher\n",
+	fmt.Fprintf(&b, "  prompts:  %d read: %d duplicate, %d contaminated, %d dead letter, %d reach the teacher stage\n",
 		d.PromptsIn, d.Duplicate, d.Contaminated, d.DeadLetter, d.ToTeacher)
 	fmt.Fprintf(&b, "  teacher:  %s: %d requests, %d samples, ~%d prompt tokens, at most %d completion tokens\n",
 		d.Model, d.Estimate.Requests, d.Estimate.Samples, d.Estimate.PromptTokens, d.Estimate.MaxCompletionTokens)
+	if d.CachedSamples > 0 {
+		fmt.Fprintf(&b, "  cache:    %d samples are already in the response cache and cost nothing\n", d.CachedSamples)
+	}
 	if d.Budget > 0 {
 		verdict := "fits"
 		if d.OverBudget {
@@ -141,7 +174,7 @@ func dryRunGraph(s beam.Scope, r Recipe, teacherJSON []byte, clean beam.PCollect
 	if err != nil {
 		return err
 	}
-	est := beam.ParDo(s, &estimateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt}, clean)
+	est := beam.ParDo(s, &estimateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
 	all := beam.Flatten(s, append(tallies, est)...)
 	beam.ParDo0(s, &writeEstimateFn{Recipe: string(recipeJSON)}, beam.Impulse(s), beam.SideInput{Input: all})
 	return nil

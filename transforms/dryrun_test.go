@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestDryRunCallsNoTeacher: a dry run forecasts requests and tokens from
@@ -31,5 +32,35 @@ func TestDryRunCallsNoTeacher(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(nameRoot(r), "LATEST")); !os.IsNotExist(err) {
 		t.Errorf("a dry run published a release (LATEST: %v)", err)
+	}
+}
+
+// TestDryRunCountsTheCache: after a real run of a third of the prompts, a
+// dry run of all of them forecasts only the two thirds left to pay for.
+func TestDryRunCountsTheCache(t *testing.T) {
+	r := quickRecipe(t, 10)
+	r.Resolve(time.Now()) // the default cache, under the output
+	stop, err := StartSimTeacher(&r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+
+	all := r
+	all.Input.Path = "builtin:arithmetic?n=30"
+	all.Output.Version = "v2"
+	all.DryRun = true
+	if err := runSFTGen(t, all); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadDryRun(context.Background(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ToTeacher != 30 || d.CachedSamples != 10*4 || d.Estimate.Requests != 20 || d.Estimate.Samples != 20*4 {
+		t.Errorf("forecast = %+v", d)
 	}
 }

@@ -48,11 +48,11 @@ func openWorkerTeacher(cfgJSON string, s3Endpoint string) (*workerTeacher, teach
 		opts := &teacher.ClientOptions{}
 		c := cfg
 		if strings.HasPrefix(c.CacheDir, "s3://") {
-			store, err := storage.Open(c.CacheDir, &storage.Options{S3Endpoint: s3Endpoint})
+			blobs, err := cacheBlobs(c.CacheDir, s3Endpoint)
 			if err != nil {
-				return nil, fmt.Errorf("teacher.cache_dir: %w", err)
+				return nil, err
 			}
-			opts.Cache = storeBlobs{store}
+			opts.Cache = blobs
 			c.CacheDir = ""
 		}
 		client, err := teacher.NewClientWithOptions(c, opts)
@@ -63,6 +63,23 @@ func openWorkerTeacher(cfgJSON string, s3Endpoint string) (*workerTeacher, teach
 	}))
 	w, err := once.(func() (*workerTeacher, error))()
 	return w, cfg, err
+}
+
+// cacheBlobs opens the response cache at dir: a local directory, or an
+// s3:// URL kept through the storage layer.
+func cacheBlobs(dir, s3Endpoint string) (teacher.Blobs, error) {
+	if !strings.HasPrefix(dir, "s3://") {
+		b, err := teacher.NewDirBlobs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("teacher.cache_dir: %w", err)
+		}
+		return b, nil
+	}
+	store, err := storage.Open(dir, &storage.Options{S3Endpoint: s3Endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("teacher.cache_dir: %w", err)
+	}
+	return storeBlobs{store}, nil
 }
 
 // storeBlobs keeps the teacher's response cache in a storage.Store (an S3
