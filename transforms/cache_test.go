@@ -46,6 +46,7 @@ func TestSFTGenCacheRerunIsFree(t *testing.T) {
 	second := startBuiltinSim(t, input, teacher.SimConfig{Model: "sim", Accuracy: 0.3, Slots: 16, Seed: 99})
 	r2 := r1
 	r2.Output.Version = "v2"
+	r2.Output.Incremental = false // the cache is under test here, not incremental releases
 	r2.Teacher.URL = second.URL()
 	if err := runRecipe(t, r2); err != nil {
 		t.Fatal(err)

@@ -85,6 +85,10 @@ type OutputConfig struct {
 	RowGroupRows int64 `yaml:"row_group_rows" json:"row_group_rows"`
 	// S3Endpoint is the S3-compatible endpoint for s3:// URLs.
 	S3Endpoint string `yaml:"s3_endpoint" json:"s3_endpoint,omitempty"`
+	// Incremental skips prompts that earlier releases of the same name hold
+	// (counted as duplicates, reason in_earlier_release), so a scheduled
+	// refresh pays only for new prompts (default true).
+	Incremental bool `yaml:"incremental" json:"incremental"`
 }
 
 // DefaultInstruction asks for the answer format the math verifier reads.
@@ -101,7 +105,7 @@ func DefaultRecipe() Recipe {
 		Teacher:  t,
 		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math"},
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
-		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000},
+		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true},
 	}
 }
 

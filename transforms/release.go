@@ -382,9 +382,6 @@ func manifestOf(info ReleaseInfo, t map[string]int64) *Manifest {
 			m.TokenUsage[model] = u
 		}
 	}
-	if m.Rejections[ReasonDuplicate] == 0 && m.Counts.PromptsDuplicate > 0 {
-		m.Rejections[ReasonDuplicate] = m.Counts.PromptsDuplicate
-	}
 	for model := range models {
 		m.TeacherModels = append(m.TeacherModels, model)
 	}

@@ -44,7 +44,8 @@ func init() {
 	register.Iter2[string, TableSize]()
 }
 
-// SFTGen adds the sftgen graph to s: read prompts → dedup → decontaminate
+// SFTGen adds the sftgen graph to s: read prompts → skip prompts earlier
+// releases hold (output.incremental) → dedup → decontaminate
 // prompts → generate k samples → decontaminate responses → verify and
 // select → shard and write → manifest, dataset card, LATEST.
 //
@@ -59,6 +60,9 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	sources, err := expandInputs(r.Input.Path, r.Output.S3Endpoint)
 	if err != nil {
 		return fmt.Errorf("sftgen: input.path: %w", err)
+	}
+	if err := checkNewVersion(r); err != nil {
+		return err
 	}
 	index, err := openIndex(r.Decontam)
 	if err != nil {
@@ -77,19 +81,30 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	src := beam.Reshuffle(s, beam.CreateList(s, sources))
 	prompts, readRows, readTally := beam.ParDo3(s.Scope("read"), &readPromptsFn{Mapping: r.Input.Mapping, S3Endpoint: r.Output.S3Endpoint}, src)
 
+	var incRows, incTally []beam.PCollection
+	if r.Output.Incremental {
+		var rows, tallies beam.PCollection
+		if prompts, rows, tallies, err = skipReleased(s, r, prompts); err != nil {
+			return fmt.Errorf("sftgen: earlier releases: %w", err)
+		}
+		if rows.IsValid() {
+			incRows, incTally = []beam.PCollection{rows}, []beam.PCollection{tallies}
+		}
+	}
+
 	ds := s.Scope("dedup")
 	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
 
 	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam}, unique)
 	if r.DryRun {
-		return dryRunGraph(s, r, teacherJSON, clean, readTally, dupTally, contamTally)
+		return dryRunGraph(s, r, teacherJSON, clean, append(incTally, readTally, dupTally, contamTally)...)
 	}
 	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
 
-	rows := beam.Flatten(s, readRows, dupRows, contamRows, genRows, respRows, selRows)
-	tallies := stats.SumPerKey(s, beam.Flatten(s, readTally, dupTally, contamTally, genTally, respTally, selTally))
+	rows := beam.Flatten(s, append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows)...)
+	tallies := stats.SumPerKey(s, beam.Flatten(s, append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally)...))
 	return WriteRelease(s, info, rows, tallies)
 }
 
@@ -210,4 +225,16 @@ func StartSimTeacher(r *Recipe, opts *SimOptions) (stop func() error, err error)
 	}
 	r.Teacher.URL = sim.URL()
 	return sim.Close, nil
+}
+
+// checkNewVersion refuses to write over a release: a version is written once.
+func checkNewVersion(r Recipe) error {
+	store, err := storage.Open(versionRoot(r), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
+	if err != nil {
+		return err
+	}
+	if _, err := store.Get(context.Background(), "manifest.json"); err == nil {
+		return fmt.Errorf("sftgen: release %s already exists; a release is never overwritten (choose another --version)", store.URL(""))
+	}
+	return nil
 }

@@ -349,7 +349,7 @@ func TestDedupStage(t *testing.T) {
 	unique, rows, tallies := beam.ParDo3(s, dedupFn, beam.GroupByKey(s, beam.ParDo(s, keyByText, prompts)))
 	passert.Equals(s, beam.ParDo(s, promptID, unique), "a", "c")
 	passert.Count(s, rows, "duplicate rows", 2)
-	passert.Equals(s, beam.ParDo(s, formatTally, tallies), "fate:duplicate=1", "fate:duplicate=1")
+	passert.Equals(s, beam.ParDo(s, formatTally, tallies), "fate:duplicate=1", "fate:duplicate=1", "reason:duplicate=1", "reason:duplicate=1")
 	if err := ptest.Run(p); err != nil {
 		t.Fatal(err)
 	}
@@ -379,4 +379,47 @@ func TestShardCount(t *testing.T) {
 	if shardOf("p1\x00000001", 7) != shardOf("p1\x00000001", 7) {
 		t.Error("shardOf is not deterministic")
 	}
+}
+
+// TestSFTGenIncremental: a second release into the same output skips the
+// prompts the first one holds (as duplicates, reason in_earlier_release),
+// pays only for the new ones, and never overwrites a release.
+func TestSFTGenIncremental(t *testing.T) {
+	r := quickRecipe(t, 20)
+	r.Teacher.CacheDir = "" // only incremental releases may save requests here
+	stop, err := StartSimTeacher(&r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	first := checkRelease(t, r)
+
+	r2 := r
+	r2.Input.Path = "builtin:arithmetic?n=30" // the first 20 and 10 new
+	r2.Output.Version = "v2"
+	stop2, err := StartSimTeacher(&r2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop2()
+	if err := runSFTGen(t, r2); err != nil {
+		t.Fatal(err)
+	}
+	m := checkRelease(t, r2)
+	released := first.Counts.PromptsKept + first.Counts.PromptsRejected
+	if m.Counts.PromptsIn != 30 || m.Counts.PromptsDuplicate != released || m.Rejections[ReasonInEarlierRelease] != released {
+		t.Errorf("second release counts %+v, rejections %v; want %d in earlier release", m.Counts, m.Rejections, released)
+	}
+	if got := m.TokenUsage["sim"].Requests; got != 30-released {
+		t.Errorf("second release made %d teacher requests, want %d", got, 30-released)
+	}
+
+	p, s := beam.NewPipelineWithRoot()
+	if err := SFTGen(s, r2, "test"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("building a graph over an existing release: %v", err)
+	}
+	_ = p
 }

@@ -129,6 +129,7 @@ func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas
 	out := emitters{row: emitRow, tally: emitTally}
 	for _, d := range all[1:] {
 		emitTally(fateDuplicate, 1)
+		emitTally("reason:"+ReasonDuplicate, 1)
 		rej := schemas.Rejection{PromptID: d.ID, Stage: "dedup", Reason: ReasonDuplicate,
 			Detail: fmt.Sprintf("same prompt as %s (%s:%d)", all[0].ID, all[0].Source, all[0].Line), Source: d.Source, Line: int64(d.Line)}
 		if err := out.emit(TableRejected, sampleKey(d.ID, 0), rej); err != nil {

@@ -43,6 +43,7 @@ var (
 	s3Endpoint   = flag.String("s3_endpoint", "", "S3-compatible endpoint for s3:// URLs; credentials from the AWS environment variables (recipe output.s3_endpoint)")
 	maxTokens    = flag.Int64("max_teacher_tokens", 0, "hard budget of teacher tokens; the run stops cleanly past it (recipe teacher.token_budget)")
 	simAccuracy  = flag.Float64("sim_accuracy", 0.7, "probability that a simulated-teacher sample is correct (quickstart only)")
+	incremental  = flag.Bool("incremental", true, "skip prompts that earlier releases of the same name hold (recipe output.incremental)")
 	teacherCache = flag.String("teacher_cache", "", "response cache: a local directory or s3:// URL, or off (recipe teacher.cache_dir; default <output>/.cache/teacher)")
 	verbose      = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
 )
@@ -134,6 +135,7 @@ func recipeFromFlags() (transforms.Recipe, error) {
 	apply("s3_endpoint", func() { r.Output.S3Endpoint = *s3Endpoint })
 	apply("max_teacher_tokens", func() { r.Teacher.TokenBudget = *maxTokens })
 	apply("teacher_cache", func() { r.Teacher.CacheDir = *teacherCache })
+	apply("incremental", func() { r.Output.Incremental = *incremental })
 	r.DryRun = isDryRun()
 	r.Resolve(time.Now())
 	return r, nil
