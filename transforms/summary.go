@@ -68,6 +68,9 @@ func Summary(ctx context.Context, r Recipe) (string, error) {
 	for model, u := range m.TokenUsage {
 		fmt.Fprintf(&b, "  teacher: %s: %d requests, %d prompt + %d completion tokens\n", model, u.Requests, u.PromptTokens, u.CompletionTokens)
 	}
+	if n := m.Rejections[ReasonInEarlierRelease]; n > 0 {
+		fmt.Fprintf(&b, "  earlier: %d prompts are already in earlier releases and were skipped (--incremental=false keeps them)\n", n)
+	}
 	if m.CacheHits > 0 {
 		fmt.Fprintf(&b, "  cache:   %d prompts answered from the response cache\n", m.CacheHits)
 	}
