@@ -64,13 +64,15 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: 64 requests in flight, 10 min per
-// attempt (long generations), 8 retries backing off from 1 s to 30 s, the
+// attempt (long generations), 12 retries backing off from 1 s to 30 s (about
+// 2.5 minutes in all, so a prompt's retries outlast down_after: a dead server
+// trips the breaker and fails the run instead of dead-lettering prompts), the
 // server declared down after 2 min with no success, temperature 0.7.
 func DefaultConfig() Config {
 	return Config{
 		MaxConcurrency:   64,
 		Timeout:          10 * time.Minute,
-		MaxRetries:       8,
+		MaxRetries:       12,
 		RetryInitial:     time.Second,
 		RetryMaxInterval: 30 * time.Second,
 		MaxRetryAfter:    2 * time.Minute,

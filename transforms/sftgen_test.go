@@ -312,21 +312,33 @@ func readJSONL[T any](t *testing.T, path string) []T {
 	return out
 }
 
-// TestSFTGenServerDownFailsWithoutPublishing points the teacher at a port
-// nobody listens on: the run must fail with one clear error, and no LATEST.
+// TestSFTGenServerDownFailsWithoutPublishing points the teacher at a server
+// that drops every connection: the run must fail with one clear error, and
+// no LATEST. (The port stays held by the test: a closed port could be taken
+// by Prism's own gRPC servers meanwhile, which answer HTTP with a 4xx.)
 func TestSFTGenServerDownFailsWithoutPublishing(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
 	url := "http://" + ln.Addr().String() + "/v1"
-	ln.Close()
 
 	r := quickRecipe(t, 5)
 	r.Teacher.URL = url
 	r.Teacher.DownAfter = 300 * time.Millisecond
 	r.Teacher.DownMinFailures = 1
 	r.Teacher.RetryInitial, r.Teacher.RetryMaxInterval = 10*time.Millisecond, 50*time.Millisecond
+	r.Teacher.MaxRetries = 1000 // retries outlast down_after, as the defaults do
 	err = runSFTGen(t, r)
 	if err == nil || !strings.Contains(err.Error(), "server down") {
 		t.Fatalf("run error = %v, want one naming the server down", err)
