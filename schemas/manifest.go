@@ -31,15 +31,6 @@ type TokenUsage struct {
 	CompletionTokens int64 `json:"completion_tokens"`
 }
 
-// Add returns the sum of u and v.
-func (u TokenUsage) Add(v TokenUsage) TokenUsage {
-	return TokenUsage{
-		Requests:         u.Requests + v.Requests,
-		PromptTokens:     u.PromptTokens + v.PromptTokens,
-		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
-	}
-}
-
 // Counts says where every input record went. PromptsIn is the number of
 // records read; each ends in exactly one of the five fates that follow.
 type Counts struct {

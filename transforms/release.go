@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/storage"
 )
 
@@ -394,7 +395,7 @@ func manifestOf(info ReleaseInfo, t map[string]int64) *Manifest {
 			if m.Cost == nil {
 				m.Cost = map[string]float64{}
 			}
-			m.Cost[model] = (float64(u.PromptTokens)*p.PromptPerMillion + float64(u.CompletionTokens)*p.CompletionPerMillion) / 1e6
+			m.Cost[model] = teacher.ModelUsage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}.Cost(p)
 		}
 	}
 	for _, b := range info.Benchmarks {
