@@ -33,8 +33,9 @@ func Builtin(cfg Config) (*Index, error) {
 
 // Open returns the index a run decontaminates against: the built-in sets if
 // cfg.Builtin, then every set under benchmarksDir if it is not empty (the
-// --benchmarks flag), then the recipe's cfg.Benchmarks read through fsys (nil
-// means the local file system, paths as written). A later set replaces an
+// --benchmarks flag), then the recipe's cfg.Benchmarks. Both are read through
+// fsys, which may be a storage.FS view of an S3 prefix; nil means the local
+// file system, paths as written. A later set replaces an
 // earlier one of the same name.
 func Open(cfg Config, benchmarksDir string, fsys fs.FS) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
@@ -50,7 +51,15 @@ func Open(cfg Config, benchmarksDir string, fsys fs.FS) (*Index, error) {
 	}
 	var sets []Benchmark
 	if benchmarksDir != "" {
-		s, err := ReadDir(osDirFS(benchmarksDir))
+		dir := osDirFS(benchmarksDir)
+		if fsys != nil {
+			sub, err := fs.Sub(fsys, benchmarksDir)
+			if err != nil {
+				return nil, fmt.Errorf("decontam: benchmarks %s: %w", benchmarksDir, err)
+			}
+			dir = sub
+		}
+		s, err := ReadDir(dir)
 		if err != nil {
 			return nil, fmt.Errorf("decontam: benchmarks %s: %w", benchmarksDir, err)
 		}

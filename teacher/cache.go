@@ -7,120 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sync"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 )
-
-// Blobs is the storage a Cache keeps its entries in: a flat key/value store.
-// Backends (DirBlobs, MemBlobs, an S3 prefix) implement it and pass the
-// conformance suite in teacher/blobtest. Implementations must be safe for
-// concurrent use, including by several processes sharing the same store:
-// Put is atomic (a reader sees the old value, the whole new value, or
-// nothing) and last writer wins.
-type Blobs interface {
-	// Get returns the value under key, or an error wrapping fs.ErrNotExist.
-	Get(ctx context.Context, key string) ([]byte, error)
-	// Put stores value under key.
-	Put(ctx context.Context, key string, value []byte) error
-}
-
-// DirBlobs keeps each blob in its own file under a local directory, named
-// by key and fanned out by the key's first two characters. Writes go to a
-// temporary file renamed into place, so a process killed mid-write (even by
-// SIGKILL) leaves either no entry or a complete one.
-type DirBlobs struct {
-	dir string
-}
-
-// NewDirBlobs returns a DirBlobs rooted at dir, creating it if needed.
-func NewDirBlobs(dir string) (*DirBlobs, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("teacher: cache dir: %w", err)
-	}
-	return &DirBlobs{dir: dir}, nil
-}
-
-func (d *DirBlobs) path(key string) (string, error) {
-	if len(key) < 3 || !fs.ValidPath(key) || filepath.Base(key) != key {
-		return "", fmt.Errorf("teacher: bad cache key %q", key)
-	}
-	return filepath.Join(d.dir, key[:2], key), nil
-}
-
-// Get implements Blobs.
-func (d *DirBlobs) Get(_ context.Context, key string) ([]byte, error) {
-	p, err := d.path(key)
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadFile(p)
-}
-
-// Put implements Blobs.
-func (d *DirBlobs) Put(_ context.Context, key string, value []byte) error {
-	p, err := d.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-// MemBlobs keeps blobs in memory; for tests.
-type MemBlobs struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-// NewMemBlobs returns an empty MemBlobs.
-func NewMemBlobs() *MemBlobs { return &MemBlobs{m: map[string][]byte{}} }
-
-// Get implements Blobs.
-func (b *MemBlobs) Get(_ context.Context, key string) ([]byte, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	v, ok := b.m[key]
-	if !ok {
-		return nil, fmt.Errorf("teacher: blob %s: %w", key, fs.ErrNotExist)
-	}
-	return append([]byte(nil), v...), nil
-}
-
-// Put implements Blobs.
-func (b *MemBlobs) Put(_ context.Context, key string, value []byte) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.m[key] = append([]byte(nil), value...)
-	return nil
-}
-
-// Len returns the number of blobs stored.
-func (b *MemBlobs) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.m)
-}
 
 // Cache stores teacher samples by content: the key of a sample is a hash of
 // the model id, the messages, the sampling parameters (temperature, top_p,
@@ -129,12 +19,21 @@ func (b *MemBlobs) Len() int {
 // cache. Each sample is its own entry, written as soon as its call returns,
 // so a run killed at any point and restarted repeats no completed call, and
 // raising the number of samples per prompt only asks for the new ones.
+//
+// Entries live in a storage.Store (a local directory or an S3 prefix), one
+// file per sample at <first two hex digits>/<key>, written through the
+// store's atomic write: a process killed mid-write (even by SIGKILL) leaves
+// no entry or a complete one, and concurrent workers sharing the store
+// write the same bytes for the same key.
 type Cache struct {
-	blobs Blobs
+	store storage.Store
 }
 
-// NewCache returns a cache over blobs.
-func NewCache(blobs Blobs) *Cache { return &Cache{blobs: blobs} }
+// NewCache returns a cache kept in store.
+func NewCache(store storage.Store) *Cache { return &Cache{store: store} }
+
+// entryPath is where the entry of key lives in the store.
+func entryPath(key string) string { return key[:2] + "/" + key }
 
 // cacheEntry is the stored form of one sample.
 type cacheEntry struct {
@@ -209,8 +108,8 @@ func (c *Cache) Cached(ctx context.Context, req Request) (int, error) {
 // get returns the cached sample, or ok=false when there is none (a corrupt
 // entry counts as none and will be overwritten).
 func (c *Cache) get(ctx context.Context, key string) (cacheEntry, bool, error) {
-	b, err := c.blobs.Get(ctx, key)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := c.store.Get(ctx, entryPath(key))
+	if errors.Is(err, storage.ErrNotExist) {
 		return cacheEntry{}, false, nil
 	}
 	if err != nil {
@@ -229,7 +128,7 @@ func (c *Cache) put(ctx context.Context, key string, e cacheEntry) error {
 	if err != nil {
 		return err
 	}
-	if err := c.blobs.Put(ctx, key, b); err != nil {
+	if err := c.store.Put(ctx, entryPath(key), b); err != nil {
 		return fmt.Errorf("cache put: %w", err)
 	}
 	return nil

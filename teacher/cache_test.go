@@ -9,25 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syllabus-dev/syllabus/teacher/blobtest"
+	"github.com/syllabus-dev/syllabus/storage"
 )
-
-func TestBlobsConformance(t *testing.T) {
-	t.Run("DirBlobs", func(t *testing.T) {
-		dir := t.TempDir()
-		blobtest.Run(t, func(t *testing.T) Blobs {
-			b, err := NewDirBlobs(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		})
-	})
-	t.Run("MemBlobs", func(t *testing.T) {
-		b := NewMemBlobs()
-		blobtest.Run(t, func(t *testing.T) Blobs { return b })
-	})
-}
 
 func TestSampleKey(t *testing.T) {
 	seed, seed2 := int64(1), int64(2)
@@ -187,16 +170,17 @@ func TestCacheSurvivesKill9(t *testing.T) {
 	}
 }
 
-// failingBlobs fails every operation.
-type failingBlobs struct{}
+// failingStore fails every read and write, as an S3 prefix does while its
+// server answers 500.
+type failingStore struct{ storage.Store }
 
-func (failingBlobs) Get(context.Context, string) ([]byte, error) { return nil, fmt.Errorf("s3: 500") }
-func (failingBlobs) Put(context.Context, string, []byte) error   { return fmt.Errorf("s3: 500") }
+func (failingStore) Get(context.Context, string) ([]byte, error) { return nil, fmt.Errorf("s3: 500") }
+func (failingStore) Put(context.Context, string, []byte) error   { return fmt.Errorf("s3: 500") }
 
 // A broken cache backend costs calls, never prompts.
 func TestCacheFailuresAreNotFatal(t *testing.T) {
 	sim := startSim(t, SimConfig{Solve: addSolver, Accuracy: 1})
-	c, err := NewClientWithOptions(testConfig(sim.URL(), sim.Model()), &ClientOptions{Cache: failingBlobs{}})
+	c, err := NewClientWithOptions(testConfig(sim.URL(), sim.Model()), &ClientOptions{Cache: failingStore{storage.NewMem()}})
 	if err != nil {
 		t.Fatal(err)
 	}

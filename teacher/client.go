@@ -16,6 +16,8 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/syllabus-dev/syllabus/storage"
 )
 
 // Client calls an OpenAI-compatible chat-completions endpoint with retries,
@@ -67,8 +69,9 @@ type ClientOptions struct {
 	// HTTPClient replaces the default client (whose transport keeps
 	// max_concurrency connections alive to the server).
 	HTTPClient *http.Client
-	// Cache replaces the cache_dir backend, e.g. with an S3 prefix.
-	Cache Blobs
+	// Cache keeps the response cache in this store instead of opening
+	// cache_dir (an S3 prefix, or storage.NewMem() in tests).
+	Cache storage.Store
 	// Ledger lets several clients share one token account and budget.
 	Ledger *Ledger
 }
@@ -113,11 +116,11 @@ func NewClientWithOptions(cfg Config, opts *ClientOptions) (*Client, error) {
 	case opts.Cache != nil:
 		c.cache = NewCache(opts.Cache)
 	case cfg.CacheDir != "":
-		b, err := NewDirBlobs(cfg.CacheDir)
+		store, err := storage.Open(cfg.CacheDir, nil)
 		if err != nil {
 			return nil, fmt.Errorf("teacher.cache_dir: %w", err)
 		}
-		c.cache = NewCache(b)
+		c.cache = NewCache(store)
 	}
 	c.down, c.markDown = context.WithCancel(context.Background())
 	c.breaker = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{

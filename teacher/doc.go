@@ -26,7 +26,7 @@
 //
 // # Cache
 //
-// With Config.CacheDir (or ClientOptions.Cache, any Blobs backend) every
+// With Config.CacheDir (or ClientOptions.Cache, any storage.Store) every
 // sample is stored under a hash of its content: model, messages, sampling
 // parameters, seed and sample index, not the server URL. Entries are
 // written atomically as soon as a call returns, so a second run of the same
@@ -68,5 +68,6 @@
 // recorded real responses in ../shared/recordings/ (ReadRecordings) in the
 // same wire format, so tests exercise real model output.
 //
-// Every Blobs backend passes the conformance suite in teacher/blobtest.
+// The cache lives in a storage.Store, whose backends (local, S3, memory)
+// all pass the conformance suite in storage/storagetest.
 package teacher

@@ -13,8 +13,8 @@ import (
 
 	"github.com/syllabus-dev/syllabus/decontam"
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/transforms/input"
-	"github.com/syllabus-dev/syllabus/transforms/storage"
 )
 
 func init() {
@@ -83,7 +83,7 @@ func Decontaminate(s beam.Scope, j DecontamJob, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("decontam: --input: %w", err)
 	}
-	index, err := openIndex(j.Decontam)
+	index, err := openIndex(j.Decontam, j.S3Endpoint)
 	if err != nil {
 		return fmt.Errorf("decontam: %w", err)
 	}
@@ -98,7 +98,7 @@ func Decontaminate(s beam.Scope, j DecontamJob, codeRevision string) error {
 
 	src := beam.Reshuffle(s, beam.CreateList(s, sources))
 	records, readRows, readTally := beam.ParDo3(s.Scope("read"), &readRecordsFn{Mapping: j.Mapping, S3Endpoint: j.S3Endpoint}, src)
-	checkedRows, checkTally := beam.ParDo2(s.Scope("check"), &checkRecordFn{Config: j.Decontam}, records)
+	checkedRows, checkTally := beam.ParDo2(s.Scope("check"), &checkRecordFn{Config: j.Decontam, S3Endpoint: j.S3Endpoint}, records)
 	rows := beam.Flatten(s, readRows, checkedRows)
 	tallies := stats.SumPerKey(s, beam.Flatten(s, readTally, checkTally))
 	return WriteRelease(s, info, rows, tallies)
@@ -138,13 +138,14 @@ func (f *readRecordsFn) ProcessElement(ctx context.Context, source string, emit 
 // checkRecordFn routes a record to clean or flagged, reporting its best
 // match when flagged.
 type checkRecordFn struct {
-	Config DecontamConfig
-	index  *decontam.Index
+	Config     DecontamConfig
+	S3Endpoint string
+	index      *decontam.Index
 }
 
 func (f *checkRecordFn) Setup() error {
 	var err error
-	f.index, err = openIndex(f.Config)
+	f.index, err = openIndex(f.Config, f.S3Endpoint)
 	return err
 }
 

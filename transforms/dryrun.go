@@ -10,8 +10,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
-	"github.com/syllabus-dev/syllabus/transforms/storage"
 )
 
 func init() {
@@ -62,11 +62,11 @@ func (f *estimateFn) Setup() error {
 		return err
 	}
 	if f.cfg.CacheDir != "" {
-		blobs, err := cacheBlobs(f.cfg.CacheDir, f.S3Endpoint)
+		store, err := openCache(f.cfg.CacheDir, f.S3Endpoint)
 		if err != nil {
 			return err
 		}
-		f.cache = teacher.NewCache(blobs)
+		f.cache = teacher.NewCache(store)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/syllabus-dev/syllabus/schemas"
-	"github.com/syllabus-dev/syllabus/transforms/storage"
+	"github.com/syllabus-dev/syllabus/storage"
 )
 
 func init() {

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
-	"github.com/syllabus-dev/syllabus/transforms/storage"
 )
 
 // TableSize is the size of one table of a release, summed over its rows.

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syllabus-dev/syllabus/storage"
+	"github.com/syllabus-dev/syllabus/storage/storagetest"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
-	"github.com/syllabus-dev/syllabus/transforms/storage"
-	"github.com/syllabus-dev/syllabus/transforms/storage/storagetest"
 )
 
 // TestSFTGenOnS3 runs sftgen with everything on a real S3 server: prompts

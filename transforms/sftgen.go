@@ -14,9 +14,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
-	"github.com/syllabus-dev/syllabus/transforms/storage"
 )
 
 func init() {
@@ -64,7 +64,7 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	if err := checkNewVersion(r); err != nil {
 		return err
 	}
-	index, err := openIndex(r.Decontam)
+	index, err := openIndex(r.Decontam, r.Output.S3Endpoint)
 	if err != nil {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
@@ -95,12 +95,12 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	ds := s.Scope("dedup")
 	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
 
-	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam}, unique)
+	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, unique)
 	if r.DryRun {
 		return dryRunGraph(s, r, teacherJSON, clean, append(incTally, readTally, dupTally, contamTally)...)
 	}
 	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
-	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam}, gens)
+	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
 
 	rows := beam.Flatten(s, append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows)...)

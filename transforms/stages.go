@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/syllabus-dev/syllabus/decontam"
 	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
 	"github.com/syllabus-dev/syllabus/transforms/input"
@@ -144,13 +146,22 @@ func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas
 // megabytes, and it is immutable.
 var indexes sync.Map // config JSON -> func() (*decontam.Index, error)
 
-func openIndex(cfg DecontamConfig) (*decontam.Index, error) {
+func openIndex(cfg DecontamConfig, s3Endpoint string) (*decontam.Index, error) {
 	key, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	once, _ := indexes.LoadOrStore(string(key), sync.OnceValues(func() (*decontam.Index, error) {
-		return decontam.Open(cfg.Config, cfg.BenchmarksDir, nil)
+	once, _ := indexes.LoadOrStore(string(key)+"\x00"+s3Endpoint, sync.OnceValues(func() (*decontam.Index, error) {
+		if !strings.HasPrefix(cfg.BenchmarksDir, "s3://") {
+			return decontam.Open(cfg.Config, cfg.BenchmarksDir, nil)
+		}
+		// Benchmark sets on S3: read through the storage layer; recipe
+		// benchmark paths are then relative to benchmarks_dir.
+		store, err := storage.Open(cfg.BenchmarksDir, &storage.Options{S3Endpoint: s3Endpoint})
+		if err != nil {
+			return nil, fmt.Errorf("decontam.benchmarks_dir: %w", err)
+		}
+		return decontam.Open(cfg.Config, ".", storage.FS(context.Background(), store))
 	}))
 	return once.(func() (*decontam.Index, error))()
 }
@@ -168,13 +179,14 @@ func contamination(id, stage string, matches []decontam.Match) schemas.Contamina
 // decontamPromptsFn checks prompts against the benchmarks before any teacher
 // call: a contaminated prompt costs no GPU time.
 type decontamPromptsFn struct {
-	Config DecontamConfig
-	index  *decontam.Index
+	Config     DecontamConfig
+	S3Endpoint string
+	index      *decontam.Index
 }
 
 func (f *decontamPromptsFn) Setup() error {
 	var err error
-	f.index, err = openIndex(f.Config)
+	f.index, err = openIndex(f.Config, f.S3Endpoint)
 	return err
 }
 
@@ -192,13 +204,14 @@ func (f *decontamPromptsFn) ProcessElement(p schemas.Prompt, emitPrompt func(sch
 // decontamResponsesFn checks every sample: a teacher that recites a
 // benchmark item or its solution makes the whole prompt contaminated.
 type decontamResponsesFn struct {
-	Config DecontamConfig
-	index  *decontam.Index
+	Config     DecontamConfig
+	S3Endpoint string
+	index      *decontam.Index
 }
 
 func (f *decontamResponsesFn) Setup() error {
 	var err error
-	f.index, err = openIndex(f.Config)
+	f.index, err = openIndex(f.Config, f.S3Endpoint)
 	return err
 }
 

@@ -8,7 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/syllabus-dev/syllabus/transforms/storage"
+	"github.com/syllabus-dev/syllabus/storage"
 )
 
 // CodeRevision names the code that made a release: the VCS revision Go

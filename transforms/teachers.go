@@ -3,14 +3,11 @@ package transforms
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"strings"
 	"sync"
 
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
-	"github.com/syllabus-dev/syllabus/transforms/storage"
 )
 
 // workerTeacher is the teacher of one worker process: one client (so one
@@ -38,7 +35,7 @@ func (w *workerTeacher) Complete(ctx context.Context, req teacher.Request) (*tea
 var workerTeachers sync.Map // teacher config JSON -> func() (*workerTeacher, error)
 
 // openWorkerTeacher returns the process's teacher for cfg, opening it on
-// first use. A cache_dir that is an s3:// URL keeps the cache on S3.
+// first use. The cache_dir may be a local directory or an s3:// URL.
 func openWorkerTeacher(cfgJSON string, s3Endpoint string) (*workerTeacher, teacher.Config, error) {
 	var cfg teacher.Config
 	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
@@ -47,12 +44,12 @@ func openWorkerTeacher(cfgJSON string, s3Endpoint string) (*workerTeacher, teach
 	once, _ := workerTeachers.LoadOrStore(cfgJSON+"\x00"+s3Endpoint, sync.OnceValues(func() (*workerTeacher, error) {
 		opts := &teacher.ClientOptions{}
 		c := cfg
-		if strings.HasPrefix(c.CacheDir, "s3://") {
-			blobs, err := cacheBlobs(c.CacheDir, s3Endpoint)
+		if c.CacheDir != "" {
+			store, err := openCache(c.CacheDir, s3Endpoint)
 			if err != nil {
 				return nil, err
 			}
-			opts.Cache = blobs
+			opts.Cache = store
 			c.CacheDir = ""
 		}
 		client, err := teacher.NewClientWithOptions(c, opts)
@@ -65,35 +62,12 @@ func openWorkerTeacher(cfgJSON string, s3Endpoint string) (*workerTeacher, teach
 	return w, cfg, err
 }
 
-// cacheBlobs opens the response cache at dir: a local directory, or an
-// s3:// URL kept through the storage layer.
-func cacheBlobs(dir, s3Endpoint string) (teacher.Blobs, error) {
-	if !strings.HasPrefix(dir, "s3://") {
-		b, err := teacher.NewDirBlobs(dir)
-		if err != nil {
-			return nil, fmt.Errorf("teacher.cache_dir: %w", err)
-		}
-		return b, nil
-	}
+// openCache opens the response cache at dir: a local directory, or an
+// s3:// URL.
+func openCache(dir, s3Endpoint string) (storage.Store, error) {
 	store, err := storage.Open(dir, &storage.Options{S3Endpoint: s3Endpoint})
 	if err != nil {
 		return nil, fmt.Errorf("teacher.cache_dir: %w", err)
 	}
-	return storeBlobs{store}, nil
-}
-
-// storeBlobs keeps the teacher's response cache in a storage.Store (an S3
-// prefix): one object per cached sample, each written with a single PUT.
-type storeBlobs struct{ store storage.Store }
-
-func (b storeBlobs) Get(ctx context.Context, key string) ([]byte, error) {
-	data, err := b.store.Get(ctx, key)
-	if err != nil && errors.Is(err, storage.ErrNotExist) {
-		return nil, fmt.Errorf("teacher cache %s: %w", key, fs.ErrNotExist)
-	}
-	return data, err
-}
-
-func (b storeBlobs) Put(ctx context.Context, key string, value []byte) error {
-	return b.store.Put(ctx, key, value)
+	return store, nil
 }

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -30,8 +31,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
-	"github.com/syllabus-dev/syllabus/transforms/storage"
+	"github.com/syllabus-dev/syllabus/storage"
 )
 
 // RunConformance runs the shared Store behaviour tests, one subtest each.
@@ -53,6 +55,11 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BinaryData", testBinaryData},
 		{"URL", testURL},
+		{"CreateStreams", testCreateStreams},
+		{"CreateAbort", testCreateAbort},
+		{"CreateCancelled", testCreateCancelled},
+		{"Delete", testDelete},
+		{"FS", testFS},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}
@@ -453,5 +460,139 @@ func testURL(t *testing.T, s storage.Store) {
 	}
 	if s.URL("a") == s.URL("b") {
 		t.Errorf("URL gives %q for two paths", s.URL("a"))
+	}
+}
+
+// testCreateStreams writes a file larger than an S3 part through Create in
+// small writes: invisible until Close, then whole.
+func testCreateStreams(t *testing.T, s storage.Store) {
+	const n = 17<<20 + 5
+	data := randomBytes(n, 4)
+	w, err := s.Create(t.Context(), "v1/sft/streamed.parquet")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	for off := 0; off < n; off += 64 << 10 {
+		if _, err := w.Write(data[off:min(off+64<<10, n)]); err != nil {
+			t.Fatalf("Write at %d: %v", off, err)
+		}
+		if off == 1<<20 {
+			if got := list(t, s, ""); len(got) != 0 {
+				t.Fatalf("a file being written is already listed: %q", got)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	got := get(t, s, "v1/sft/streamed.parquet")
+	if len(got) != n || sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("Get after Create: %d bytes with a different sha256, want %d bytes", len(got), n)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+	if _, err := w.Write([]byte("x")); err == nil {
+		t.Error("Write after Close succeeded")
+	}
+	w, err = s.Create(t.Context(), "empty")
+	if err != nil {
+		t.Fatalf("Create(empty): %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close of an empty file: %v", err)
+	}
+	if got := get(t, s, "empty"); len(got) != 0 {
+		t.Errorf("empty file reads %d bytes", len(got))
+	}
+}
+
+// testCreateAbort checks that an aborted write leaves nothing and does not
+// disturb the file it would have replaced.
+func testCreateAbort(t *testing.T, s storage.Store) {
+	put(t, s, "LATEST", []byte("v1"))
+	w, err := s.Create(t.Context(), "LATEST")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if _, err := w.Write([]byte("half a vers")); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	w.Abort()
+	if err := w.Close(); !errors.Is(err, storage.ErrAborted) {
+		t.Errorf("Close after Abort = %v, want ErrAborted", err)
+	}
+	if got := get(t, s, "LATEST"); string(got) != "v1" {
+		t.Errorf("after an aborted overwrite LATEST = %q, want v1", got)
+	}
+	w, err = s.Create(t.Context(), "new/file")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	w.Abort()
+	if got := list(t, s, ""); !slices.Equal(got, []string{"LATEST"}) {
+		t.Errorf("aborted writes left %q", got)
+	}
+}
+
+// testCreateCancelled checks that a write whose context ends before Close
+// publishes nothing: a failed bundle must not leave a file behind.
+func testCreateCancelled(t *testing.T, s storage.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	w, err := s.Create(ctx, "cancelled")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	_, _ = w.Write([]byte("partial"))
+	cancel()
+	if err := w.Close(); err == nil {
+		t.Error("Close after the context was cancelled succeeded")
+	}
+	if got := list(t, s, ""); len(got) != 0 {
+		t.Errorf("a cancelled write left %q", got)
+	}
+}
+
+func testDelete(t *testing.T, s storage.Store) {
+	put(t, s, "a/lock", []byte("x"))
+	put(t, s, "a/keep", []byte("y"))
+	if err := s.Delete(t.Context(), "a/lock"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.Get(t.Context(), "a/lock"); !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("Get after Delete = %v, want ErrNotExist", err)
+	}
+	if err := s.Delete(t.Context(), "a/lock"); err != nil {
+		t.Errorf("Delete of a missing file = %v, want nil", err)
+	}
+	if got := list(t, s, ""); !slices.Equal(got, []string{"a/keep"}) {
+		t.Errorf("List after Delete = %q", got)
+	}
+	if err := s.Delete(t.Context(), "../x"); err == nil {
+		t.Error("Delete(../x) succeeded, want it refused")
+	}
+}
+
+// testFS runs the standard library's fs.FS checks over the store's view.
+func testFS(t *testing.T, s storage.Store) {
+	files := map[string]string{
+		"gsm8k/test.jsonl":         "{\"question\":\"q\"}\n",
+		"math500/test.jsonl":       "{\"problem\":\"p\"}\n",
+		"math500/nested/x.parquet": "PAR1",
+		"README.md":                "# sets\n",
+	}
+	for p, data := range files {
+		put(t, s, p, []byte(data))
+	}
+	fsys := storage.FS(t.Context(), s)
+	if err := fstest.TestFS(fsys, "gsm8k/test.jsonl", "math500/test.jsonl", "math500/nested/x.parquet", "README.md"); err != nil {
+		t.Fatal(err)
+	}
+	matches, err := fs.Glob(fsys, "*/test.jsonl")
+	if err != nil || !slices.Equal(matches, []string{"gsm8k/test.jsonl", "math500/test.jsonl"}) {
+		t.Errorf("Glob(*/test.jsonl) = %q, %v", matches, err)
+	}
+	if _, err := fs.ReadFile(fsys, "nope/test.jsonl"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file = %v, want fs.ErrNotExist", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/syllabus-dev/syllabus/transforms/storage"
+	"github.com/syllabus-dev/syllabus/storage"
 )
 
 // EndpointEnv names the environment variable that points tests at a real S3

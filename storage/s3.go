@@ -193,6 +193,88 @@ func (s *S3) PutFile(ctx context.Context, p, local string) error {
 	return nil
 }
 
+// streamPartSize is the part size of a streamed upload (Create): the memory
+// one open writer holds. minio-go would otherwise size parts for a 5 TiB
+// object of unknown length, about 550 MB each.
+const streamPartSize = 16 << 20
+
+// Create implements Store: the data streams to S3 as a multipart upload,
+// which S3 makes visible only when Close completes it. Abort, a failed write
+// or a cancelled ctx aborts the upload, leaving nothing.
+func (s *S3) Create(ctx context.Context, p string) (Writer, error) {
+	key, err := s.key(p)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	pr, pw := io.Pipe()
+	w := &s3Writer{pw: pw, cancel: cancel, done: make(chan error, 1), name: s.URL(p)}
+	opts := putOptions(key)
+	opts.PartSize = streamPartSize
+	go func() {
+		_, err := s.client.PutObject(ctx, s.bucket, key, pr, -1, opts)
+		if err != nil {
+			err = s.wrap("writing", key, err)
+		}
+		pr.CloseWithError(err) // unblocks a writer when the upload failed early
+		w.done <- err
+	}()
+	return w, nil
+}
+
+// s3Writer feeds a streamed PutObject through a pipe.
+type s3Writer struct {
+	pw     *io.PipeWriter
+	cancel context.CancelCauseFunc
+	done   chan error
+	name   string
+	closed bool
+	err    error
+}
+
+func (w *s3Writer) Write(b []byte) (int, error) {
+	if w.closed {
+		return 0, fmt.Errorf("storage: write to %s after Close or Abort", w.name)
+	}
+	return w.pw.Write(b)
+}
+
+func (w *s3Writer) Abort() {
+	if w.closed {
+		return
+	}
+	w.closed, w.err = true, ErrAborted
+	w.cancel(ErrAborted)
+	w.pw.CloseWithError(ErrAborted)
+	<-w.done
+}
+
+func (w *s3Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	w.pw.Close()
+	w.err = <-w.done
+	w.cancel(nil)
+	return w.err
+}
+
+// Delete implements Store.
+func (s *S3) Delete(ctx context.Context, p string) error {
+	key, err := s.key(p)
+	if err != nil {
+		return err
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
+			return nil
+		}
+		return s.wrap("deleting", key, err)
+	}
+	return nil
+}
+
 // Get implements Store.
 func (s *S3) Get(ctx context.Context, p string) ([]byte, error) {
 	key, err := s.key(p)

@@ -2,10 +2,12 @@
 // S3-compatible bucket, behind one small interface that every backend passes
 // the same conformance suite for.
 //
-// Guarantees: a file written with PutFile or Put is visible whole or not at
-// all (local: write to a temporary name, then rename; S3: one PUT, or for a
-// big file a multipart upload, which S3 shows only once it completes), so a
-// reader never sees a half-written shard. Paths use forward slashes, are
+// Guarantees: a file written with Put, PutFile or Create is visible whole or
+// not at all (local: write to a temporary name, fsync, then rename; S3: one
+// PUT, or for a big or streamed file a multipart upload, which S3 shows only
+// once it completes), so a reader never sees a half-written shard. This is
+// the project's one atomic-write path: the release writer, the teacher's
+// response cache and the grade command all write through it. Paths use forward slashes, are
 // relative to the store's root and are cleaned ("a//b" is "a/b"); a path that
 // climbs out of the root ("../x", "/x") is refused. Reading a path that holds
 // no file fails with an error that wraps ErrNotExist, in every backend.
@@ -41,6 +43,13 @@ type Store interface {
 	// Open opens the file at path for reading, with random access, and
 	// returns its size.
 	Open(ctx context.Context, path string) (File, int64, error)
+	// Create starts writing the file at path. What is written becomes
+	// visible at path, atomically, only when Close returns nil; Abort (or a
+	// cancelled ctx) discards it. Memory use does not grow with the file.
+	Create(ctx context.Context, path string) (Writer, error)
+	// Delete removes the file at path. Deleting a missing file is not an
+	// error.
+	Delete(ctx context.Context, path string) error
 	// List returns the paths under prefix, sorted.
 	List(ctx context.Context, prefix string) ([]string, error)
 	// URL returns how a person would name path: a local path or s3:// URL.
@@ -53,6 +62,18 @@ type File interface {
 	io.ReaderAt
 	io.Closer
 }
+
+// Writer is a file being written by Store.Create. Close publishes it; Abort
+// throws it away. After either, further calls do nothing (Close after Abort
+// returns ErrAborted).
+type Writer interface {
+	io.Writer
+	Close() error
+	Abort()
+}
+
+// ErrAborted is returned by Writer.Close after Abort.
+var ErrAborted = errors.New("storage: write aborted")
 
 // Options configure Open.
 type Options struct {
@@ -105,8 +126,8 @@ func (l *Local) URL(p string) string { return filepath.Join(l.root, filepath.Fro
 
 // Put implements Store.
 func (l *Local) Put(_ context.Context, p string, data []byte) error {
-	return l.write(p, func(f *os.File) error {
-		_, err := f.Write(data)
+	return l.write(p, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
 	})
 }
@@ -118,38 +139,101 @@ func (l *Local) PutFile(_ context.Context, p, local string) error {
 		return fmt.Errorf("storage: %w", err)
 	}
 	defer src.Close()
-	return l.write(p, func(f *os.File) error {
-		_, err := io.Copy(f, src)
+	return l.write(p, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
 		return err
 	})
 }
 
-// write runs fill on a temporary file beside p, syncs it and renames it to p.
-func (l *Local) write(p string, fill func(*os.File) error) error {
-	dst, err := l.path(p)
+// write runs fill on a file created with Create and publishes it.
+func (l *Local) write(p string, fill func(io.Writer) error) error {
+	w, err := l.Create(context.Background(), p)
 	if err != nil {
 		return err
 	}
+	if err := fill(w); err != nil {
+		w.Abort()
+		return fmt.Errorf("storage: writing %s: %w", l.URL(p), err)
+	}
+	return w.Close()
+}
+
+// Create implements Store: a temporary file beside path, synced and renamed
+// into place by Close. Files are created 0644 less the process umask, so a
+// trainer running under another account can read a release.
+func (l *Local) Create(ctx context.Context, p string) (Writer, error) {
+	dst, err := l.path(p)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return nil, fmt.Errorf("storage: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return nil, fmt.Errorf("storage: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	err = fill(tmp)
+	return &localWriter{ctx: ctx, f: tmp, dst: dst}, nil
+}
+
+// localWriter is a Local file being written.
+type localWriter struct {
+	ctx  context.Context
+	f    *os.File
+	dst  string
+	done bool
+	err  error
+}
+
+func (w *localWriter) Write(b []byte) (int, error) {
+	if w.done {
+		return 0, fmt.Errorf("storage: write to %s after Close or Abort", w.dst)
+	}
+	return w.f.Write(b)
+}
+
+func (w *localWriter) Abort() {
+	if w.done {
+		return
+	}
+	w.done, w.err = true, ErrAborted
+	w.f.Close()
+	os.Remove(w.f.Name())
+}
+
+func (w *localWriter) Close() error {
+	if w.done {
+		return w.err
+	}
+	w.done = true
+	err := context.Cause(w.ctx)
 	if err == nil {
-		err = tmp.Sync()
+		err = w.f.Chmod(os.FileMode(0o666 &^ processUmask))
 	}
-	if cerr := tmp.Close(); err == nil {
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
+		err = os.Rename(w.f.Name(), w.dst)
 	}
 	if err != nil {
-		return fmt.Errorf("storage: writing %s: %w", dst, err)
+		os.Remove(w.f.Name())
+		w.err = fmt.Errorf("storage: writing %s: %w", w.dst, err)
+	}
+	return w.err
+}
+
+// Delete implements Store.
+func (l *Local) Delete(_ context.Context, p string) error {
+	full, err := l.path(p)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: %w", err)
 	}
 	return nil
 }
@@ -182,6 +266,11 @@ func (l *Local) Open(_ context.Context, p string) (File, int64, error) {
 		f.Close()
 		return nil, 0, fmt.Errorf("storage: %w", err)
 	}
+	if info.IsDir() {
+		// A folder is not a file, as in S3, where folders are only prefixes.
+		f.Close()
+		return nil, 0, fmt.Errorf("storage: %s is a folder, not a file: %w", full, ErrNotExist)
+	}
 	return f, info.Size(), nil
 }
 
@@ -213,4 +302,12 @@ func (l *Local) List(_ context.Context, prefix string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+func openLocal(p string) (*os.File, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return f, nil
 }

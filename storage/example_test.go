@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/syllabus-dev/syllabus/transforms/storage"
+	"github.com/syllabus-dev/syllabus/storage"
 )
 
 // A release root is opened from its URL: a local directory here, or

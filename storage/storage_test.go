@@ -8,10 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
-	"github.com/syllabus-dev/syllabus/transforms/storage"
-	"github.com/syllabus-dev/syllabus/transforms/storage/storagetest"
+	"github.com/syllabus-dev/syllabus/storage"
+	"github.com/syllabus-dev/syllabus/storage/storagetest"
 )
 
 func TestLocalConformance(t *testing.T) {
@@ -22,6 +23,35 @@ func TestLocalConformance(t *testing.T) {
 		}
 		return s
 	})
+}
+
+func TestMemConformance(t *testing.T) {
+	storagetest.RunConformance(t, func(t *testing.T) storage.Store { return storage.NewMem() })
+}
+
+// TestLocalFileModes checks that release files and folders are readable by
+// other accounts (0644 and 0755 under the usual umask 022), as trainers run
+// under accounts of their own.
+func TestLocalFileModes(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "release")
+	s, err := storage.NewLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(t.Context(), "v1/sft/train.parquet", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	umask := syscall.Umask(0o022)
+	defer syscall.Umask(umask)
+	for p, want := range map[string]os.FileMode{"v1/sft/train.parquet": 0o666 &^ os.FileMode(umask), "v1/sft": 0o755&^os.FileMode(umask) | os.ModeDir} {
+		info, err := os.Stat(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", p, info.Mode(), want)
+		}
+	}
 }
 
 // TestS3Conformance runs the suite against the real S3 server of .ci/s3.sh:
