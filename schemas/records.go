@@ -145,3 +145,14 @@ type Contamination struct {
 	// call) and "response" when a teacher sample recited a benchmark item.
 	Stage string `json:"stage,omitempty"`
 }
+
+// Generation is a prompt with the samples the teacher drew for it: what the
+// verify stage grades.
+type Generation struct {
+	Prompt   Prompt
+	Messages []Message // the conversation sent to the teacher
+	Samples  []Sample
+	Model    string
+	Usage    TokenUsage
+	Cached   bool
+}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // TestSFTGenCacheRerunIsFree runs sftgen twice into the same output with
@@ -69,11 +71,11 @@ func TestSFTGenCacheRerunIsFree(t *testing.T) {
 }
 
 // sftRows returns the release's SFT rows ordered by prompt and sample.
-func sftRows(t *testing.T, r Recipe, m Manifest) []schemas.SFTExample {
+func sftRows(t *testing.T, r recipe.Recipe, m release.Manifest) []schemas.SFTExample {
 	t.Helper()
 	var all []schemas.SFTExample
-	for _, f := range filesOf(m, TableSFT) {
-		rows, err := parquet.ReadFile[schemas.SFTExample](filepath.Join(versionRoot(r), f))
+	for _, f := range filesOf(m, release.TableSFT) {
+		rows, err := parquet.ReadFile[schemas.SFTExample](filepath.Join(r.VersionRoot(), f))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -100,7 +102,7 @@ func TestSFTGenHelperProcess(t *testing.T) {
 	if spec == "" {
 		t.Skip("the child process of TestSFTGenKilledRerunPaysOnce")
 	}
-	var r Recipe
+	var r recipe.Recipe
 	if err := json.Unmarshal([]byte(spec), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +180,7 @@ poll:
 	}
 	<-exited
 	killedReqs := sim.Stats().Requests
-	if _, err := os.Stat(filepath.Join(nameRoot(r), "LATEST")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(r.NameRoot(), "LATEST")); !os.IsNotExist(err) {
 		t.Errorf("the killed run published LATEST (stat: %v)", err)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -15,11 +16,13 @@ import (
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/transforms/input"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 func init() {
-	register.DoFn5x1[context.Context, string, func(Record), func(Row), func(string, int64), error](&readRecordsFn{})
-	register.DoFn3x1[Record, func(Row), func(string, int64), error](&checkRecordFn{})
+	register.DoFn5x1[context.Context, string, func(Record), func(release.Row), func(string, int64), error](&readRecordsFn{})
+	register.DoFn3x1[Record, func(release.Row), func(string, int64), error](&checkRecordFn{})
 	register.Emitter1[Record]()
 }
 
@@ -41,7 +44,7 @@ type DecontamJob struct {
 	// manifest.json into it.
 	Output     string
 	S3Endpoint string
-	Decontam   DecontamConfig
+	Decontam   recipe.DecontamConfig
 	// ShardRows and ShardBytes bound a shard of clean and flagged records.
 	ShardRows, ShardBytes int64
 }
@@ -87,13 +90,13 @@ func Decontaminate(s beam.Scope, j DecontamJob, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("decontam: %w", err)
 	}
-	r := DefaultRecipe()
+	r := recipe.Default()
 	r.Input.Path, r.Input.Mapping, r.Decontam = j.Input, j.Mapping, j.Decontam
-	r.Output = OutputConfig{Path: j.Output, ShardRows: j.ShardRows, ShardBytes: j.ShardBytes, RowGroupRows: 10_000, S3Endpoint: j.S3Endpoint}
-	info := ReleaseInfo{Kind: KindDecontam, Root: j.Output, Tables: DecontamTables, Recipe: r, CodeRevision: codeRevision,
-		Version: DefaultVersion(time.Now())}
+	r.Output = recipe.OutputConfig{Path: j.Output, ShardRows: j.ShardRows, ShardBytes: j.ShardBytes, RowGroupRows: 10_000, S3Endpoint: j.S3Endpoint}
+	info := release.Info{Kind: release.KindDecontam, Root: j.Output, Tables: release.DecontamTables, Recipe: r, CodeRevision: codeRevision,
+		Version: recipe.DefaultVersion(time.Now())}
 	for _, b := range index.Benchmarks() {
-		info.Benchmarks = append(info.Benchmarks, BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
+		info.Benchmarks = append(info.Benchmarks, release.BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}
 
 	src := beam.Reshuffle(s, beam.CreateList(s, sources))
@@ -111,7 +114,7 @@ type readRecordsFn struct {
 	S3Endpoint string
 }
 
-func (f *readRecordsFn) ProcessElement(ctx context.Context, source string, emit func(Record), emitRow func(Row), emitTally func(string, int64)) error {
+func (f *readRecordsFn) ProcessElement(ctx context.Context, source string, emit func(Record), emitRow func(release.Row), emitTally func(string, int64)) error {
 	out := emitters{row: emitRow, tally: emitTally}
 	var rowErr error
 	sink := input.Sink{
@@ -128,7 +131,7 @@ func (f *readRecordsFn) ProcessElement(ctx context.Context, source string, emit 
 	}
 	defer file.Close()
 	st, err := input.Read(file, size, source, f.Mapping, sink)
-	emitTally(tallyPromptsIn, int64(st.Records))
+	emitTally(release.TallyPromptsIn, int64(st.Records))
 	if err != nil {
 		return err
 	}
@@ -138,7 +141,7 @@ func (f *readRecordsFn) ProcessElement(ctx context.Context, source string, emit 
 // checkRecordFn routes a record to clean or flagged, reporting its best
 // match when flagged.
 type checkRecordFn struct {
-	Config     DecontamConfig
+	Config     recipe.DecontamConfig
 	S3Endpoint string
 	index      *decontam.Index
 }
@@ -149,68 +152,44 @@ func (f *checkRecordFn) Setup() error {
 	return err
 }
 
-func (f *checkRecordFn) ProcessElement(rec Record, emitRow func(Row), emitTally func(string, int64)) error {
+func (f *checkRecordFn) ProcessElement(rec Record, emitRow func(release.Row), emitTally func(string, int64)) error {
 	p := rec.Prompt
-	key := sourceKey(p.Source, p.Line)
+	key := release.SourceKey(p.Source, p.Line)
 	matches := f.index.Check(p.Text)
 	if len(matches) == 0 {
 		emitTally("fate:clean", 1)
-		emitRow(Row{Table: TableClean, Key: key, JSON: rec.Raw})
+		emitRow(release.Row{Table: release.TableClean, Key: key, JSON: rec.Raw})
 		return nil
 	}
 	emitTally("fate:flagged", 1)
 	emitTally("benchmark:"+matches[0].Benchmark, 1)
-	emitRow(Row{Table: TableFlagged, Key: key, JSON: rec.Raw})
-	return emitters{row: emitRow, tally: emitTally}.emit(TableContamination, key, contamination(p.ID, "", matches))
+	emitRow(release.Row{Table: release.TableFlagged, Key: key, JSON: rec.Raw})
+	return emitters{row: emitRow, tally: emitTally}.emit(release.TableContamination, key, contamination(p.ID, "", matches))
 }
 
-// DecontamManifest is manifest.json of a decontam run.
-type DecontamManifest struct {
-	SchemaVersion string             `json:"schema_version"`
-	CreatedAt     string             `json:"created_at"`
-	CodeRevision  string             `json:"code_revision"`
-	Input         string             `json:"input"`
-	Mapping       input.Mapping      `json:"mapping"`
-	Decontam      DecontamConfig     `json:"decontam"`
-	Counts        DecontamCounts     `json:"counts"`
-	Benchmarks    []BenchmarkSummary `json:"benchmarks"`
-	Files         []schemas.File     `json:"files"`
-}
-
-// DecontamCounts says where every input record went.
-type DecontamCounts struct {
-	RecordsIn  int64 `json:"records_in"`
-	Clean      int64 `json:"clean"`
-	Flagged    int64 `json:"flagged"`
-	DeadLetter int64 `json:"dead_letter"`
-}
-
-// publishDecontam checks that every record is clean, flagged or a dead
-// letter, then writes manifest.json (last, so its presence means complete).
-func publishDecontam(ctx context.Context, store storage.Store, info ReleaseInfo, t map[string]int64, sizes map[string]TableSize, files []schemas.File) error {
-	r := info.Recipe
-	m := DecontamManifest{
-		SchemaVersion: schemas.Version,
-		CreatedAt:     time.Now().UTC().Format(time.RFC3339),
-		CodeRevision:  info.CodeRevision,
-		Input:         r.Input.Path,
-		Mapping:       r.Input.Mapping,
-		Decontam:      r.Decontam,
-		Counts:        DecontamCounts{RecordsIn: t[tallyPromptsIn], Clean: t["fate:clean"], Flagged: t["fate:flagged"], DeadLetter: t[fateDead]},
-		Files:         files,
+// DecontamSummary reads the manifest of a finished decontam job and says
+// where every record went.
+func DecontamSummary(ctx context.Context, j DecontamJob) (string, error) {
+	store, err := storage.Open(j.Output, &storage.Options{S3Endpoint: j.S3Endpoint})
+	if err != nil {
+		return "", err
 	}
-	for _, b := range info.Benchmarks {
-		b.Flagged = t["benchmark:"+b.Name]
-		m.Benchmarks = append(m.Benchmarks, b)
+	data, err := store.Get(ctx, "manifest.json")
+	if err != nil {
+		return "", fmt.Errorf("%s has no manifest: %w", j.Output, err)
+	}
+	var m release.DecontamManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return "", fmt.Errorf("%s: manifest.json: %w", j.Output, err)
 	}
 	c := m.Counts
-	if c.Clean+c.Flagged+c.DeadLetter != c.RecordsIn || sizes[TableClean].Rows != c.Clean || sizes[TableFlagged].Rows != c.Flagged {
-		return fmt.Errorf("decontam %s: counts do not reconcile: %d read but %d clean + %d flagged + %d dead letters (files: %d clean, %d flagged); nothing was published",
-			info.Root, c.RecordsIn, c.Clean, c.Flagged, c.DeadLetter, sizes[TableClean].Rows, sizes[TableFlagged].Rows)
+	var b strings.Builder
+	fmt.Fprintf(&b, "decontam %s\n  records: %d read = %d clean + %d flagged + %d dead letter\n", store.URL(""), c.RecordsIn, c.Clean, c.Flagged, c.DeadLetter)
+	for _, bm := range m.Benchmarks {
+		if bm.Flagged > 0 {
+			fmt.Fprintf(&b, "  %-14s %d flagged\n", bm.Name, bm.Flagged)
+		}
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return store.Put(ctx, "manifest.json", append(data, '\n'))
+	fmt.Fprintf(&b, "  report:  %s", store.URL("contamination.jsonl"))
+	return b.String(), nil
 }

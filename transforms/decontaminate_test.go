@@ -11,6 +11,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // TestDecontaminate runs the decontam pipeline on Prism over records that
@@ -39,7 +41,7 @@ func TestDecontaminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	r := DefaultRecipe()
+	r := recipe.Default()
 	job := DecontamJob{Input: in, Mapping: r.Input.Mapping, Output: out, Decontam: r.Decontam, ShardRows: 1000, ShardBytes: 1 << 20}
 	job.Decontam.BenchmarksDir = benchDir
 
@@ -51,7 +53,7 @@ func TestDecontaminate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var m DecontamManifest
+	var m release.DecontamManifest
 	data, err := os.ReadFile(filepath.Join(out, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +61,7 @@ func TestDecontaminate(t *testing.T) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Counts != (DecontamCounts{RecordsIn: 5, Clean: 2, Flagged: 2, DeadLetter: 1}) {
+	if m.Counts != (release.DecontamCounts{RecordsIn: 5, Clean: 2, Flagged: 2, DeadLetter: 1}) {
 		t.Errorf("counts = %+v", m.Counts)
 	}
 	clean := readLines(t, filepath.Join(out, "clean", "data-00000-of-00001.jsonl"))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -12,6 +11,8 @@ import (
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 func init() {
@@ -19,38 +20,11 @@ func init() {
 	register.DoFn3x1[context.Context, []byte, func(*string, *int64) bool, error](&writeEstimateFn{})
 }
 
-// DryRun is what a dry run forecasts: what reading, dedup and
-// decontamination would leave for the teacher, and what the teacher would
-// be asked for. No teacher is called and nothing is released.
-type DryRun struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Model   string `json:"teacher_model"`
-	// PromptsIn counts records read; Duplicate, Contaminated and DeadLetter
-	// those that would never reach the teacher; ToTeacher the rest.
-	PromptsIn    int64 `json:"prompts_in"`
-	Duplicate    int64 `json:"prompts_duplicate"`
-	Contaminated int64 `json:"prompts_contaminated"`
-	DeadLetter   int64 `json:"prompts_dead_letter"`
-	ToTeacher    int64 `json:"prompts_to_teacher"`
-	// Estimate counts only what the response cache does not already hold;
-	// CachedSamples are the samples it does (free on a real run).
-	Estimate      teacher.Estimate `json:"estimate"`
-	CachedSamples int64            `json:"cached_samples"`
-	// Budget is teacher.token_budget (0: none); OverBudget is true when the
-	// worst case (prompt + max completion tokens) exceeds it.
-	Budget     int64 `json:"token_budget"`
-	OverBudget bool  `json:"over_budget"`
-}
-
-// dryRunPath is where a dry run leaves its forecast, beside the releases.
-func dryRunPath(r Recipe) string { return "dry-run-" + r.Output.Version + ".json" }
-
 // estimateFn books what the teacher would be asked for a prompt: the
 // samples the response cache does not hold yet.
 type estimateFn struct {
 	Teacher    string // teacher.Config as JSON
-	Input      InputConfig
+	Input      recipe.InputConfig
 	K          int
 	S3Endpoint string
 	cfg        teacher.Config
@@ -73,7 +47,7 @@ func (f *estimateFn) Setup() error {
 
 func (f *estimateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitTally func(string, int64)) {
 	emitTally("estimate:prompts", 1)
-	req := f.cfg.NewRequest(Conversation(p, f.Input), f.K)
+	req := f.cfg.NewRequest(recipe.Conversation(p, f.Input), f.K)
 	if f.cache != nil {
 		// An unreadable cache forecasts as if empty: it errs on the side of cost.
 		cached, _ := f.cache.Cached(ctx, req)
@@ -91,13 +65,13 @@ func (f *estimateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitT
 	emitTally("estimate:max_completion_tokens", e.MaxCompletionTokens)
 }
 
-// writeEstimateFn sums the tallies into a DryRun and stores it.
+// writeEstimateFn sums the tallies into a release.DryRun and stores it.
 type writeEstimateFn struct {
-	Recipe string // Recipe as JSON
+	Recipe string // the recipe as JSON
 }
 
 func (f *writeEstimateFn) ProcessElement(ctx context.Context, _ []byte, tallies func(*string, *int64) bool) error {
-	var r Recipe
+	var r recipe.Recipe
 	if err := json.Unmarshal([]byte(f.Recipe), &r); err != nil {
 		return err
 	}
@@ -107,9 +81,9 @@ func (f *writeEstimateFn) ProcessElement(ctx context.Context, _ []byte, tallies 
 	for tallies(&k, &v) {
 		t[k] += v
 	}
-	d := DryRun{
+	d := release.DryRun{
 		Name: r.Name, Version: r.Output.Version, Model: r.Teacher.Model,
-		PromptsIn: t[tallyPromptsIn], Duplicate: t[fateDuplicate], Contaminated: t[fateContam], DeadLetter: t[fateDead],
+		PromptsIn: t[release.TallyPromptsIn], Duplicate: t[release.FateDuplicate], Contaminated: t[release.FateContaminated], DeadLetter: t[release.FateDeadLetter],
 		Estimate: teacher.Estimate{Requests: t["estimate:requests"], Samples: t["estimate:samples"],
 			PromptTokens: t["estimate:prompt_tokens"], MaxCompletionTokens: t["estimate:max_completion_tokens"]},
 		CachedSamples: t["estimate:cached_samples"],
@@ -124,51 +98,16 @@ func (f *writeEstimateFn) ProcessElement(ctx context.Context, _ []byte, tallies 
 	if err != nil {
 		return err
 	}
-	store, err := storage.Open(nameRoot(r), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
+	store, err := storage.Open(r.NameRoot(), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
 	if err != nil {
 		return err
 	}
-	return store.Put(ctx, dryRunPath(r), append(data, '\n'))
-}
-
-// ReadDryRun reads the forecast a dry run of r left.
-func ReadDryRun(ctx context.Context, r Recipe) (*DryRun, error) {
-	store, err := storage.Open(nameRoot(r), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
-	if err != nil {
-		return nil, err
-	}
-	data, err := store.Get(ctx, dryRunPath(r))
-	if err != nil {
-		return nil, err
-	}
-	var d DryRun
-	return &d, json.Unmarshal(data, &d)
-}
-
-// String renders the forecast for a person.
-func (d *DryRun) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "dry run of %s (no teacher called, nothing released)\n", d.Name)
-	fmt.Fprintf(&b, "  prompts:  %d read: %d duplicate, %d contaminated, %d dead letter, %d reach the teacher stage\n",
-		d.PromptsIn, d.Duplicate, d.Contaminated, d.DeadLetter, d.ToTeacher)
-	fmt.Fprintf(&b, "  teacher:  %s: %d requests, %d samples, ~%d prompt tokens, at most %d completion tokens\n",
-		d.Model, d.Estimate.Requests, d.Estimate.Samples, d.Estimate.PromptTokens, d.Estimate.MaxCompletionTokens)
-	if d.CachedSamples > 0 {
-		fmt.Fprintf(&b, "  cache:    %d samples are already in the response cache and cost nothing\n", d.CachedSamples)
-	}
-	if d.Budget > 0 {
-		verdict := "fits"
-		if d.OverBudget {
-			verdict = "may exceed it: the run stops cleanly when the budget is spent, releasing nothing"
-		}
-		fmt.Fprintf(&b, "  budget:   %d tokens; the worst case %s", d.Budget, verdict)
-	}
-	return strings.TrimRight(b.String(), "\n")
+	return store.Put(ctx, release.DryRunPath(r), append(data, '\n'))
 }
 
 // dryRunGraph ends the graph after decontamination: it estimates instead of
 // generating.
-func dryRunGraph(s beam.Scope, r Recipe, teacherJSON []byte, clean beam.PCollection, tallies ...beam.PCollection) error {
+func dryRunGraph(s beam.Scope, r recipe.Recipe, teacherJSON []byte, clean beam.PCollection, tallies ...beam.PCollection) error {
 	s = s.Scope("dry_run")
 	recipeJSON, err := json.Marshal(r)
 	if err != nil {

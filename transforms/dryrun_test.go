@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // TestDryRunCallsNoTeacher: a dry run forecasts requests and tokens from
@@ -20,7 +22,7 @@ func TestDryRunCallsNoTeacher(t *testing.T) {
 	if err := runSFTGen(t, r); err != nil {
 		t.Fatal(err)
 	}
-	d, err := ReadDryRun(context.Background(), r)
+	d, err := release.ReadDryRun(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func TestDryRunCallsNoTeacher(t *testing.T) {
 	if d.Estimate.MaxCompletionTokens != 120*1000 || d.Estimate.PromptTokens <= 0 || !d.OverBudget {
 		t.Errorf("token forecast = %+v, over budget %v", d.Estimate, d.OverBudget)
 	}
-	if _, err := os.Stat(filepath.Join(nameRoot(r), "LATEST")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(r.NameRoot(), "LATEST")); !os.IsNotExist(err) {
 		t.Errorf("a dry run published a release (LATEST: %v)", err)
 	}
 }
@@ -57,7 +59,7 @@ func TestDryRunCountsTheCache(t *testing.T) {
 	if err := runSFTGen(t, all); err != nil {
 		t.Fatal(err)
 	}
-	d, err := ReadDryRun(context.Background(), all)
+	d, err := release.ReadDryRun(context.Background(), all)
 	if err != nil {
 		t.Fatal(err)
 	}

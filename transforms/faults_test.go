@@ -16,6 +16,8 @@ import (
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // TestSFTGenFaults runs sftgen against a simulated teacher that faults
@@ -52,14 +54,14 @@ func testFaults(t *testing.T, maxRetries int) {
 	}
 	problems := builtin.Generate(spec)
 
-	r := DefaultRecipe()
+	r := recipe.Default()
 	r.Input.Path = input
 	r.Teacher.MaxTokens = 256
 	// The context window: max_tokens plus the prompt tokens of all but the
 	// longest ~8 % of prompts, so the longest are refused with vLLM's 400.
 	tokens := make([]int, len(problems))
 	for i, p := range problems {
-		tokens[i] = int(teacher.EstimatePromptTokens(teacher.Request{Messages: Conversation(schemas.Prompt{Text: p.Text}, r.Input)}))
+		tokens[i] = int(teacher.EstimatePromptTokens(teacher.Request{Messages: recipe.Conversation(schemas.Prompt{Text: p.Text}, r.Input)}))
 	}
 	sorted := append([]int(nil), tokens...)
 	sort.Ints(sorted)
@@ -115,20 +117,20 @@ func testFaults(t *testing.T, maxRetries int) {
 
 	// Every prompt ends in exactly one place.
 	fates := map[string][]string{}
-	for _, table := range []string{TableSFT, TablePreference, TableRLVR} {
+	for _, table := range []string{release.TableSFT, release.TablePreference, release.TableRLVR} {
 		for id := range promptIDs(t, r, m, table) {
 			if !slices.Contains(fates[id], "kept") {
 				fates[id] = append(fates[id], "kept")
 			}
 		}
 	}
-	for id := range promptIDs(t, r, m, TableRejected) {
+	for id := range promptIDs(t, r, m, release.TableRejected) {
 		fates[id] = append(fates[id], "rejected")
 	}
-	for _, x := range readJSONLIfAny[schemas.Contamination](t, filepath.Join(versionRoot(r), "contamination.jsonl")) {
+	for _, x := range readJSONLIfAny[schemas.Contamination](t, filepath.Join(r.VersionRoot(), "contamination.jsonl")) {
 		fates[x.ID] = append(fates[x.ID], "contaminated")
 	}
-	dead := readJSONLIfAny[schemas.DeadLetter](t, filepath.Join(versionRoot(r), "dead_letter.jsonl"))
+	dead := readJSONLIfAny[schemas.DeadLetter](t, filepath.Join(r.VersionRoot(), "dead_letter.jsonl"))
 	for _, d := range dead {
 		fates[d.PromptID] = append(fates[d.PromptID], "dead_letter")
 	}
@@ -191,14 +193,14 @@ func testFaults(t *testing.T, maxRetries int) {
 
 // promptIDs returns the prompt_id of every row of a Parquet table of the
 // release, with how many rows name it.
-func promptIDs(t *testing.T, r Recipe, m Manifest, table string) map[string]int {
+func promptIDs(t *testing.T, r recipe.Recipe, m release.Manifest, table string) map[string]int {
 	t.Helper()
 	type row struct {
 		PromptID string `parquet:"prompt_id"`
 	}
 	ids := map[string]int{}
 	for _, f := range filesOf(m, table) {
-		rows, err := parquet.ReadFile[row](filepath.Join(versionRoot(r), f))
+		rows, err := parquet.ReadFile[row](filepath.Join(r.VersionRoot(), f))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}

@@ -14,53 +14,16 @@ import (
 
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/storage"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 func init() {
 	register.DoFn3x1[context.Context, string, func(string, string), error](&releasedIDsFn{})
 	register.Function1x2[schemas.Prompt, string, schemas.Prompt](keyByID)
-	register.Function6x1[string, func(*schemas.Prompt) bool, func(*string) bool, func(schemas.Prompt), func(Row), func(string, int64), error](skipReleasedFn)
+	register.Function6x1[string, func(*schemas.Prompt) bool, func(*string) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](skipReleasedFn)
 	register.Emitter2[string, string]()
 	register.Iter1[string]()
-}
-
-// ReasonInEarlierRelease rejects a prompt an earlier release already holds.
-const ReasonInEarlierRelease = "in_earlier_release"
-
-// earlierReleaseFiles lists, under <output>/<name>/, the files of every
-// complete earlier release (one with a manifest) that name prompts: the
-// Parquet tables and the contamination report. Paths are relative to
-// <output>/<name>.
-func earlierReleaseFiles(ctx context.Context, r Recipe) ([]string, error) {
-	store, err := storage.Open(nameRoot(r), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
-	if err != nil {
-		return nil, err
-	}
-	paths, err := store.List(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, p := range paths {
-		version, name, ok := strings.Cut(p, "/")
-		if !ok || name != "manifest.json" || version == r.Output.Version {
-			continue
-		}
-		data, err := store.Get(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		var m schemas.Manifest
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("earlier release %s: %w", p, err)
-		}
-		for _, f := range m.Files {
-			if strings.HasSuffix(f.Path, ".parquet") || f.Path == TableContamination+".jsonl" {
-				files = append(files, version+"/"+f.Path)
-			}
-		}
-	}
-	return files, nil
 }
 
 // releasedIDsFn reads the prompt ids of one file of an earlier release and
@@ -121,7 +84,7 @@ func keyByID(p schemas.Prompt) (string, schemas.Prompt) { return p.ID, p }
 
 // skipReleasedFn passes on prompts no earlier release holds and counts the
 // rest as duplicates of their earlier release.
-func skipReleasedFn(id string, prompts func(*schemas.Prompt) bool, versions func(*string) bool, emitPrompt func(schemas.Prompt), emitRow func(Row), emitTally func(string, int64)) error {
+func skipReleasedFn(id string, prompts func(*schemas.Prompt) bool, versions func(*string) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
 	var version string
 	versions(&version)
 	var p schemas.Prompt
@@ -131,11 +94,11 @@ func skipReleasedFn(id string, prompts func(*schemas.Prompt) bool, versions func
 			emitPrompt(p)
 			continue
 		}
-		emitTally(fateDuplicate, 1)
-		emitTally("reason:"+ReasonInEarlierRelease, 1)
-		rej := schemas.Rejection{PromptID: id, Stage: "incremental", Reason: ReasonInEarlierRelease,
+		emitTally(release.FateDuplicate, 1)
+		emitTally("reason:"+release.ReasonInEarlierRelease, 1)
+		rej := schemas.Rejection{PromptID: id, Stage: "incremental", Reason: release.ReasonInEarlierRelease,
 			Detail: "already in release " + version, Source: p.Source, Line: int64(p.Line)}
-		if err := out.emit(TableRejected, sampleKey(id, 0), rej); err != nil {
+		if err := out.emit(release.TableRejected, release.SampleKey(id, 0), rej); err != nil {
 			return err
 		}
 	}
@@ -145,13 +108,13 @@ func skipReleasedFn(id string, prompts func(*schemas.Prompt) bool, versions func
 // skipReleased drops prompts that earlier releases of the same dataset hold,
 // so a scheduled refresh pays only for new prompts. It returns prompts
 // unchanged when there is no earlier release.
-func skipReleased(s beam.Scope, r Recipe, prompts beam.PCollection) (kept, rows, tallies beam.PCollection, err error) {
-	files, err := earlierReleaseFiles(context.Background(), r)
+func skipReleased(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (kept, rows, tallies beam.PCollection, err error) {
+	files, err := release.EarlierReleaseFiles(context.Background(), r)
 	if err != nil || len(files) == 0 {
 		return prompts, beam.PCollection{}, beam.PCollection{}, err
 	}
 	s = s.Scope("incremental")
-	ids := beam.ParDo(s, &releasedIDsFn{Root: nameRoot(r), S3Endpoint: r.Output.S3Endpoint}, beam.Reshuffle(s, beam.CreateList(s, files)))
+	ids := beam.ParDo(s, &releasedIDsFn{Root: r.NameRoot(), S3Endpoint: r.Output.S3Endpoint}, beam.Reshuffle(s, beam.CreateList(s, files)))
 	grouped := beam.CoGroupByKey(s, beam.ParDo(s, keyByID, prompts), ids)
 	kept, rows, tallies = beam.ParDo3(s, skipReleasedFn, grouped)
 	return kept, rows, tallies, nil

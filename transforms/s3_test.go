@@ -11,6 +11,8 @@ import (
 	"github.com/syllabus-dev/syllabus/storage/storagetest"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // TestSFTGenOnS3 runs sftgen with everything on a real S3 server: prompts
@@ -48,8 +50,8 @@ func TestSFTGenOnS3(t *testing.T) {
 	}
 	defer sim.Close()
 
-	run := func(version string) Manifest {
-		r := DefaultRecipe()
+	run := func(version string) release.Manifest {
+		r := recipe.Default()
 		r.Input.Path = bucket + "/inputs/*.jsonl"
 		r.Teacher.URL, r.Teacher.Model = sim.URL(), "m"
 		r.Output.Path = bucket + "/releases"
@@ -66,7 +68,7 @@ func TestSFTGenOnS3(t *testing.T) {
 		if err := runSFTGen(t, r); err != nil {
 			t.Fatal(err)
 		}
-		store, err := storage.Open(versionRoot(r), opts)
+		store, err := storage.Open(r.VersionRoot(), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +76,7 @@ func TestSFTGenOnS3(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var m Manifest
+		var m release.Manifest
 		if err := json.Unmarshal(data, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +88,7 @@ func TestSFTGenOnS3(t *testing.T) {
 				t.Errorf("manifest lists %s: %v", f.Path, err)
 			}
 		}
-		latest, err := storage.Open(nameRoot(r), opts)
+		latest, err := storage.Open(r.NameRoot(), opts)
 		if err != nil {
 			t.Fatal(err)
 		}

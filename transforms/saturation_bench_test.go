@@ -18,6 +18,8 @@ import (
 
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // startBuiltinSim starts the simulated teacher with the answer key of the
@@ -51,9 +53,9 @@ func startBuiltinSim(tb testing.TB, input string, cfg teacher.SimConfig) *teache
 
 // simRecipe is the quickstart over n builtin prompts, pointed at sim, with
 // no response cache, writing under a fresh directory.
-func simRecipe(tb testing.TB, n int, sim *teacher.Sim) Recipe {
+func simRecipe(tb testing.TB, n int, sim *teacher.Sim) recipe.Recipe {
 	tb.Helper()
-	r := DefaultRecipe()
+	r := recipe.Default()
 	r.Input.Path = fmt.Sprintf("builtin:arithmetic?n=%d", n)
 	r.Output.Path = tb.TempDir()
 	r.Output.Version = "v1"
@@ -66,7 +68,7 @@ func simRecipe(tb testing.TB, n int, sim *teacher.Sim) Recipe {
 }
 
 // runRecipe runs sftgen on Prism in this process.
-func runRecipe(tb testing.TB, r Recipe) error {
+func runRecipe(tb testing.TB, r recipe.Recipe) error {
 	tb.Helper()
 	p, s := beam.NewPipelineWithRoot()
 	if err := SFTGen(s, r, "test"); err != nil {
@@ -77,13 +79,13 @@ func runRecipe(tb testing.TB, r Recipe) error {
 
 // readManifest reads the manifest of r's release (readManifestFile for
 // any testing.TB).
-func readManifest(tb testing.TB, r Recipe) Manifest {
+func readManifest(tb testing.TB, r recipe.Recipe) release.Manifest {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join(versionRoot(r), "manifest.json"))
+	data, err := os.ReadFile(filepath.Join(r.VersionRoot(), "manifest.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var m Manifest
+	var m release.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		tb.Fatal(err)
 	}

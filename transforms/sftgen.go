@@ -17,31 +17,33 @@ import (
 	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 func init() {
-	register.DoFn5x1[context.Context, string, func(schemas.Prompt), func(Row), func(string, int64), error](&readPromptsFn{})
+	register.DoFn5x1[context.Context, string, func(schemas.Prompt), func(release.Row), func(string, int64), error](&readPromptsFn{})
 	register.Function1x2[schemas.Prompt, string, schemas.Prompt](keyByText)
-	register.Function5x1[string, func(*schemas.Prompt) bool, func(schemas.Prompt), func(Row), func(string, int64), error](dedupFn)
-	register.DoFn4x1[schemas.Prompt, func(schemas.Prompt), func(Row), func(string, int64), error](&decontamPromptsFn{})
-	register.DoFn5x1[context.Context, schemas.Prompt, func(Generation), func(Row), func(string, int64), error](&generateFn{})
-	register.DoFn4x1[Generation, func(Generation), func(Row), func(string, int64), error](&decontamResponsesFn{})
-	register.DoFn3x1[Generation, func(Row), func(string, int64), error](&selectFn{})
-	register.Function1x2[Row, string, TableSize](rowSize)
-	register.Function2x1[TableSize, TableSize, TableSize](addTableSize)
-	register.DoFn2x3[Row, func(*string, *TableSize) bool, string, Row, error](&assignShardFn{})
-	register.DoFn3x2[context.Context, string, func(*Row) bool, ShardResult, error](&writeShardFn{})
-	register.DoFn5x1[context.Context, []byte, func(*string, *int64) bool, func(*string, *TableSize) bool, func(*ShardResult) bool, error](&finalizeFn{})
+	register.Function5x1[string, func(*schemas.Prompt) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](dedupFn)
+	register.DoFn4x1[schemas.Prompt, func(schemas.Prompt), func(release.Row), func(string, int64), error](&decontamPromptsFn{})
+	register.DoFn5x1[context.Context, schemas.Prompt, func(schemas.Generation), func(release.Row), func(string, int64), error](&generateFn{})
+	register.DoFn4x1[schemas.Generation, func(schemas.Generation), func(release.Row), func(string, int64), error](&decontamResponsesFn{})
+	register.DoFn3x1[schemas.Generation, func(release.Row), func(string, int64), error](&selectFn{})
+	register.Function1x2[release.Row, string, release.TableSize](rowSize)
+	register.Function2x1[release.TableSize, release.TableSize, release.TableSize](release.AddTableSize)
+	register.DoFn2x3[release.Row, func(*string, *release.TableSize) bool, string, release.Row, error](&assignShardFn{})
+	register.DoFn3x2[context.Context, string, func(*release.Row) bool, release.ShardResult, error](&writeShardFn{})
+	register.DoFn5x1[context.Context, []byte, func(*string, *int64) bool, func(*string, *release.TableSize) bool, func(*release.ShardResult) bool, error](&finalizeFn{})
 
 	register.Emitter1[schemas.Prompt]()
-	register.Emitter1[Generation]()
-	register.Emitter1[Row]()
+	register.Emitter1[schemas.Generation]()
+	register.Emitter1[release.Row]()
 	register.Emitter2[string, int64]()
 	register.Iter1[schemas.Prompt]()
-	register.Iter1[Row]()
-	register.Iter1[ShardResult]()
+	register.Iter1[release.Row]()
+	register.Iter1[release.ShardResult]()
 	register.Iter2[string, int64]()
-	register.Iter2[string, TableSize]()
+	register.Iter2[string, release.TableSize]()
 }
 
 // SFTGen adds the sftgen graph to s: read prompts → skip prompts earlier
@@ -52,7 +54,7 @@ func init() {
 // r must be validated, with r.Output.Version and r.Teacher.URL set. Bad
 // parameters (inputs that match nothing, unreadable benchmark sets) fail
 // here, while the graph is built, not on a worker.
-func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
+func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	s = s.Scope("sftgen")
 	if r.Output.Version == "" || (r.Teacher.URL == "" && !r.DryRun) {
 		return fmt.Errorf("sftgen: output.version and teacher.url must be set before the graph is built")
@@ -68,9 +70,9 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
-	info := ReleaseInfo{Kind: KindSFTGen, Root: versionRoot(r), Tables: SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision}
+	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision}
 	for _, b := range index.Benchmarks() {
-		info.Benchmarks = append(info.Benchmarks, BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
+		info.Benchmarks = append(info.Benchmarks, release.BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}
 
 	teacherJSON, err := json.Marshal(r.Teacher)
@@ -110,14 +112,14 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 
 // WriteRelease shards and writes rows, then the manifest, the dataset card
 // and LATEST. tallies are the run's counters (see the fate keys).
-func WriteRelease(s beam.Scope, info ReleaseInfo, rows, tallies beam.PCollection) error {
+func WriteRelease(s beam.Scope, info release.Info, rows, tallies beam.PCollection) error {
 	s = s.Scope("write")
 	infoJSON, err := json.Marshal(info)
 	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	o := info.Recipe.Output
-	sizes := beam.CombinePerKey(s, addTableSize, beam.ParDo(s, rowSize, rows))
+	sizes := beam.CombinePerKey(s, release.AddTableSize, beam.ParDo(s, rowSize, rows))
 	byShard := beam.ParDo(s, &assignShardFn{Output: o}, rows, beam.SideInput{Input: sizes})
 	shards := beam.ParDo(s, &writeShardFn{Root: info.Root, Output: o}, beam.GroupByKey(s, byShard))
 	beam.ParDo0(s, &finalizeFn{Info: string(infoJSON)}, beam.Impulse(s),
@@ -199,7 +201,7 @@ type SimOptions struct {
 // StartSimTeacher starts the simulated teacher in-process for a recipe
 // whose input is a builtin set, gives it that set's answer key, and points
 // r.Teacher at it. Call stop when the pipeline is done.
-func StartSimTeacher(r *Recipe, opts *SimOptions) (stop func() error, err error) {
+func StartSimTeacher(r *recipe.Recipe, opts *SimOptions) (stop func() error, err error) {
 	if opts == nil {
 		opts = &SimOptions{Accuracy: 0.7}
 	}
@@ -228,8 +230,8 @@ func StartSimTeacher(r *Recipe, opts *SimOptions) (stop func() error, err error)
 }
 
 // checkNewVersion refuses to write over a release: a version is written once.
-func checkNewVersion(r Recipe) error {
-	store, err := storage.Open(versionRoot(r), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
+func checkNewVersion(r recipe.Recipe) error {
+	store, err := storage.Open(r.VersionRoot(), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
 	if err != nil {
 		return err
 	}

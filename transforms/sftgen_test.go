@@ -21,8 +21,11 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 func init() {
@@ -41,9 +44,9 @@ func TestMain(m *testing.M) {
 }
 
 // quickRecipe is the quickstart with a small input, writing under dir.
-func quickRecipe(t *testing.T, n int) Recipe {
+func quickRecipe(t *testing.T, n int) recipe.Recipe {
 	t.Helper()
-	r := DefaultRecipe()
+	r := recipe.Default()
 	r.Input.Path = fmt.Sprintf("builtin:arithmetic?n=%d", n)
 	r.Output.Path = t.TempDir()
 	r.Output.Version = "v1"
@@ -54,7 +57,7 @@ func quickRecipe(t *testing.T, n int) Recipe {
 	return r
 }
 
-func runSFTGen(t *testing.T, r Recipe) error {
+func runSFTGen(t *testing.T, r recipe.Recipe) error {
 	t.Helper()
 	p, s := beam.NewPipelineWithRoot()
 	if err := SFTGen(s, r, "test"); err != nil {
@@ -63,13 +66,13 @@ func runSFTGen(t *testing.T, r Recipe) error {
 	return ptest.Run(p)
 }
 
-func readManifestFile(t *testing.T, r Recipe) Manifest {
+func readManifestFile(t *testing.T, r recipe.Recipe) release.Manifest {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(versionRoot(r), "manifest.json"))
+	data, err := os.ReadFile(filepath.Join(r.VersionRoot(), "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m Manifest
+	var m release.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +82,13 @@ func readManifestFile(t *testing.T, r Recipe) Manifest {
 // checkRelease verifies what every release must satisfy: the counts
 // reconcile, every file of the manifest exists with its size, hash and row
 // count, Parquet files read back, and LATEST names the version.
-func checkRelease(t *testing.T, r Recipe) Manifest {
+func checkRelease(t *testing.T, r recipe.Recipe) release.Manifest {
 	t.Helper()
 	m := readManifestFile(t, r)
 	if err := m.Counts.Reconcile(); err != nil {
 		t.Error(err)
 	}
-	root := versionRoot(r)
+	root := r.VersionRoot()
 	tables := map[string]int64{}
 	for _, f := range m.Files {
 		data, err := os.ReadFile(filepath.Join(root, f.Path))
@@ -113,13 +116,13 @@ func checkRelease(t *testing.T, r Recipe) Manifest {
 		}
 		tables[strings.SplitN(strings.TrimSuffix(f.Path, ".jsonl"), "/", 2)[0]] += rows
 	}
-	if tables[TableSFT] != m.Counts.SFTRows || tables[TablePreference] != m.Counts.PreferenceRows || tables[TableRLVR] != m.Counts.RLVRRows {
+	if tables[release.TableSFT] != m.Counts.SFTRows || tables[release.TablePreference] != m.Counts.PreferenceRows || tables[release.TableRLVR] != m.Counts.RLVRRows {
 		t.Errorf("rows in files %v do not match counts %+v", tables, m.Counts)
 	}
-	if tables[TableDeadLetter] != m.Counts.PromptsDeadLetter {
-		t.Errorf("dead_letter.jsonl holds %d lines, counts say %d", tables[TableDeadLetter], m.Counts.PromptsDeadLetter)
+	if tables[release.TableDeadLetter] != m.Counts.PromptsDeadLetter {
+		t.Errorf("dead_letter.jsonl holds %d lines, counts say %d", tables[release.TableDeadLetter], m.Counts.PromptsDeadLetter)
 	}
-	latest, err := os.ReadFile(filepath.Join(nameRoot(r), "LATEST"))
+	latest, err := os.ReadFile(filepath.Join(r.NameRoot(), "LATEST"))
 	if err != nil || strings.TrimSpace(string(latest)) != r.Output.Version {
 		t.Errorf("LATEST = %q, %v; want %s", latest, err, r.Output.Version)
 	}
@@ -145,8 +148,8 @@ func TestSFTGenQuickstart(t *testing.T) {
 	if c.SFTRows != c.PromptsKept { // max_correct 1: one row per kept prompt
 		t.Errorf("sft rows %d != kept prompts %d", c.SFTRows, c.PromptsKept)
 	}
-	if n := len(filesOf(m, TableSFT)); n != int(ceilDiv(c.SFTRows, 10)) {
-		t.Errorf("sft is in %d shards, want %d", n, ceilDiv(c.SFTRows, 10))
+	if n := len(filesOf(m, release.TableSFT)); n != int((c.SFTRows+9)/10) {
+		t.Errorf("sft is in %d shards, want %d", n, (c.SFTRows+9)/10)
 	}
 	if u := m.TokenUsage["sim"]; u.Requests != 60 || u.CompletionTokens == 0 {
 		t.Errorf("token usage = %+v", m.TokenUsage)
@@ -154,13 +157,13 @@ func TestSFTGenQuickstart(t *testing.T) {
 	if len(m.Benchmarks) < 10 || m.Difficulty["easy"]+m.Difficulty["medium"]+m.Difficulty["hard"] != c.PromptsKept {
 		t.Errorf("benchmarks %d, difficulty %v", len(m.Benchmarks), m.Difficulty)
 	}
-	card, _ := os.ReadFile(filepath.Join(versionRoot(r), "README.md"))
+	card, _ := os.ReadFile(filepath.Join(r.VersionRoot(), "README.md"))
 	if !strings.HasPrefix(string(card), "---\nconfigs:\n") || !strings.Contains(string(card), "path: sft/train-*.parquet") {
 		t.Errorf("dataset card lacks the loader's front matter:\n%s", card)
 	}
 
 	// An SFT row read back with parquet-go has the conversation and lineage.
-	rows, err := parquet.ReadFile[schemas.SFTExample](filepath.Join(versionRoot(r), filesOf(m, TableSFT)[0]))
+	rows, err := parquet.ReadFile[schemas.SFTExample](filepath.Join(r.VersionRoot(), filesOf(m, release.TableSFT)[0]))
 	if err != nil || len(rows) == 0 {
 		t.Fatalf("reading sft shard: %v", err)
 	}
@@ -170,7 +173,7 @@ func TestSFTGenQuickstart(t *testing.T) {
 	}
 }
 
-func filesOf(m Manifest, table string) []string {
+func filesOf(m release.Manifest, table string) []string {
 	var out []string
 	for _, f := range m.Files {
 		if strings.HasPrefix(f.Path, table+"/") {
@@ -249,14 +252,14 @@ func TestSFTGenAccountsForEveryRecord(t *testing.T) {
 		c.PromptsContaminated != want.PromptsContaminated || c.PromptsDuplicate != want.PromptsDuplicate || c.PromptsDeadLetter != want.PromptsDeadLetter {
 		t.Errorf("counts = %+v, want %+v", c, want)
 	}
-	if m.Rejections[ReasonNoReference] != 1 || m.Rejections[ReasonDuplicate] != 1 {
+	if m.Rejections[filters.ReasonNoReference] != 1 || m.Rejections[filters.ReasonDuplicate] != 1 {
 		t.Errorf("rejections = %v", m.Rejections)
 	}
 	if m.TokenUsage["m"].Requests != 5 { // 4 good + noref; never the duplicate nor the benchmark question
 		t.Errorf("teacher requests = %d, want 5: no GPU time on duplicates or contaminated prompts", m.TokenUsage["m"].Requests)
 	}
 
-	dead := readJSONL[schemas.DeadLetter](t, filepath.Join(versionRoot(r), "dead_letter.jsonl"))
+	dead := readJSONL[schemas.DeadLetter](t, filepath.Join(r.VersionRoot(), "dead_letter.jsonl"))
 	gotLines := map[int]bool{}
 	for _, d := range dead {
 		gotLines[d.Line] = true
@@ -269,7 +272,7 @@ func TestSFTGenAccountsForEveryRecord(t *testing.T) {
 			t.Errorf("line %d is not in the dead letters", l)
 		}
 	}
-	contam := readJSONL[schemas.Contamination](t, filepath.Join(versionRoot(r), "contamination.jsonl"))
+	contam := readJSONL[schemas.Contamination](t, filepath.Join(r.VersionRoot(), "contamination.jsonl"))
 	if len(contam) != 1 || contam[0].ID != "bench" || contam[0].Benchmark != "gsm8k" || contam[0].Score < 0.9 || len(contam[0].MatchedNgrams) == 0 {
 		t.Errorf("contamination report = %+v", contam)
 	}
@@ -343,7 +346,7 @@ func TestSFTGenServerDownFailsWithoutPublishing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "server down") {
 		t.Fatalf("run error = %v, want one naming the server down", err)
 	}
-	if _, err := os.Stat(filepath.Join(nameRoot(r), "LATEST")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(r.NameRoot(), "LATEST")); !os.IsNotExist(err) {
 		t.Errorf("a failed run published LATEST (stat: %v)", err)
 	}
 }
@@ -364,32 +367,6 @@ func TestDedupStage(t *testing.T) {
 	passert.Equals(s, beam.ParDo(s, formatTally, tallies), "fate:duplicate=1", "fate:duplicate=1", "reason:duplicate=1", "reason:duplicate=1")
 	if err := ptest.Run(p); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestRowsShardDeterministically: a row's shard depends only on its key.
-func TestShardCount(t *testing.T) {
-	o := OutputConfig{ShardRows: 100, ShardBytes: 1000}
-	sft, _ := tableInfo(TableSFT)
-	dead, _ := tableInfo(TableDeadLetter)
-	tests := []struct {
-		name string
-		t    TableInfo
-		size TableSize
-		want int
-	}{
-		{"empty table still has one file", sft, TableSize{}, 1},
-		{"rows bound", sft, TableSize{Rows: 250, Bytes: 10}, 3},
-		{"bytes bound", sft, TableSize{Rows: 10, Bytes: 4500}, 5},
-		{"JSONL is one file", dead, TableSize{Rows: 1000, Bytes: 1e6}, 1},
-	}
-	for _, tt := range tests {
-		if got := shardCount(tt.t, tt.size, o); got != tt.want {
-			t.Errorf("%s: shardCount = %d, want %d", tt.name, got, tt.want)
-		}
-	}
-	if shardOf("p1\x00000001", 7) != shardOf("p1\x00000001", 7) {
-		t.Error("shardOf is not deterministic")
 	}
 }
 
@@ -422,7 +399,7 @@ func TestSFTGenIncremental(t *testing.T) {
 	}
 	m := checkRelease(t, r2)
 	released := first.Counts.PromptsKept + first.Counts.PromptsRejected
-	if m.Counts.PromptsIn != 30 || m.Counts.PromptsDuplicate != released || m.Rejections[ReasonInEarlierRelease] != released {
+	if m.Counts.PromptsIn != 30 || m.Counts.PromptsDuplicate != released || m.Rejections[release.ReasonInEarlierRelease] != released {
 		t.Errorf("second release counts %+v, rejections %v; want %d in earlier release", m.Counts, m.Rejections, released)
 	}
 	if got := m.TokenUsage["sim"].Requests; got != 30-released {

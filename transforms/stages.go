@@ -18,29 +18,18 @@ import (
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
 	"github.com/syllabus-dev/syllabus/transforms/input"
-)
-
-// Tally keys. Every stage counts what it did into one stream of
-// (key, count) pairs that the manifest sums; "fate:" keys count where each
-// input record ended and must add up to "prompts_in".
-const (
-	tallyPromptsIn = "prompts_in"
-	fatePrefix     = "fate:"
-	fateKept       = fatePrefix + "kept"
-	fateRejected   = fatePrefix + "rejected"
-	fateContam     = fatePrefix + "contaminated"
-	fateDuplicate  = fatePrefix + "duplicate"
-	fateDead       = fatePrefix + "dead_letter"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // emitters bundles the outputs every per-record stage shares.
 type emitters struct {
-	row   func(Row)
+	row   func(release.Row)
 	tally func(string, int64)
 }
 
 func (e emitters) emit(table, key string, record any) error {
-	r, err := newRow(table, key, record)
+	r, err := release.NewRow(table, key, record)
 	if err != nil {
 		return err
 	}
@@ -49,9 +38,9 @@ func (e emitters) emit(table, key string, record any) error {
 }
 
 func (e emitters) dead(d schemas.DeadLetter) error {
-	e.tally(fateDead, 1)
+	e.tally(release.FateDeadLetter, 1)
 	e.tally("dead:"+d.Stage, 1)
-	return e.emit(TableDeadLetter, sourceKey(d.Source, d.Line)+"\x00"+d.PromptID, d)
+	return e.emit(release.TableDeadLetter, release.SourceKey(d.Source, d.Line)+"\x00"+d.PromptID, d)
 }
 
 // readPromptsFn reads one input (a file URL or a builtin spec) into prompts;
@@ -62,7 +51,7 @@ type readPromptsFn struct {
 	S3Endpoint string
 }
 
-func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitPrompt func(schemas.Prompt), emitRow func(Row), emitTally func(string, int64)) error {
+func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
 	out := emitters{row: emitRow, tally: emitTally}
 	if builtin.IsBuiltin(source) {
 		spec, err := builtin.ParseSpec(source)
@@ -73,7 +62,7 @@ func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitP
 		for i, p := range problems {
 			emitPrompt(schemas.Prompt{ID: p.ID, Text: p.Text, Answer: p.Answer, Source: source, Line: i + 1, Skills: p.Skills})
 		}
-		emitTally(tallyPromptsIn, int64(len(problems)))
+		emitTally(release.TallyPromptsIn, int64(len(problems)))
 		return nil
 	}
 	var recordErr error
@@ -91,7 +80,7 @@ func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitP
 	}
 	defer file.Close()
 	stats, err := input.Read(file, size, source, f.Mapping, sink)
-	emitTally(tallyPromptsIn, int64(stats.Records))
+	emitTally(release.TallyPromptsIn, int64(stats.Records))
 	if err != nil {
 		return err
 	}
@@ -111,7 +100,7 @@ func keyByText(p schemas.Prompt) (string, schemas.Prompt) { return dedupKey(p), 
 // dedupFn keeps the first of a group of equal prompts (by source, then line,
 // then id, so the choice does not depend on the runner) and rejects the rest
 // as duplicates naming the one kept.
-func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas.Prompt), emitRow func(Row), emitTally func(string, int64)) error {
+func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
 	var all []schemas.Prompt
 	var p schemas.Prompt
 	for group(&p) {
@@ -130,11 +119,11 @@ func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas
 	emitPrompt(all[0])
 	out := emitters{row: emitRow, tally: emitTally}
 	for _, d := range all[1:] {
-		emitTally(fateDuplicate, 1)
-		emitTally("reason:"+ReasonDuplicate, 1)
-		rej := schemas.Rejection{PromptID: d.ID, Stage: "dedup", Reason: ReasonDuplicate,
+		emitTally(release.FateDuplicate, 1)
+		emitTally("reason:"+filters.ReasonDuplicate, 1)
+		rej := schemas.Rejection{PromptID: d.ID, Stage: "dedup", Reason: filters.ReasonDuplicate,
 			Detail: fmt.Sprintf("same prompt as %s (%s:%d)", all[0].ID, all[0].Source, all[0].Line), Source: d.Source, Line: int64(d.Line)}
-		if err := out.emit(TableRejected, sampleKey(d.ID, 0), rej); err != nil {
+		if err := out.emit(release.TableRejected, release.SampleKey(d.ID, 0), rej); err != nil {
 			return err
 		}
 	}
@@ -146,7 +135,7 @@ func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas
 // megabytes, and it is immutable.
 var indexes sync.Map // config JSON -> func() (*decontam.Index, error)
 
-func openIndex(cfg DecontamConfig, s3Endpoint string) (*decontam.Index, error) {
+func openIndex(cfg recipe.DecontamConfig, s3Endpoint string) (*decontam.Index, error) {
 	key, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -179,7 +168,7 @@ func contamination(id, stage string, matches []decontam.Match) schemas.Contamina
 // decontamPromptsFn checks prompts against the benchmarks before any teacher
 // call: a contaminated prompt costs no GPU time.
 type decontamPromptsFn struct {
-	Config     DecontamConfig
+	Config     recipe.DecontamConfig
 	S3Endpoint string
 	index      *decontam.Index
 }
@@ -190,21 +179,21 @@ func (f *decontamPromptsFn) Setup() error {
 	return err
 }
 
-func (f *decontamPromptsFn) ProcessElement(p schemas.Prompt, emitPrompt func(schemas.Prompt), emitRow func(Row), emitTally func(string, int64)) error {
+func (f *decontamPromptsFn) ProcessElement(p schemas.Prompt, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
 	matches := f.index.Check(p.Text)
 	if len(matches) == 0 {
 		emitPrompt(p)
 		return nil
 	}
-	emitTally(fateContam, 1)
+	emitTally(release.FateContaminated, 1)
 	emitTally("benchmark:"+matches[0].Benchmark, 1)
-	return emitters{row: emitRow, tally: emitTally}.emit(TableContamination, sampleKey(p.ID, 0), contamination(p.ID, "prompt", matches))
+	return emitters{row: emitRow, tally: emitTally}.emit(release.TableContamination, release.SampleKey(p.ID, 0), contamination(p.ID, "prompt", matches))
 }
 
 // decontamResponsesFn checks every sample: a teacher that recites a
 // benchmark item or its solution makes the whole prompt contaminated.
 type decontamResponsesFn struct {
-	Config     DecontamConfig
+	Config     recipe.DecontamConfig
 	S3Endpoint string
 	index      *decontam.Index
 }
@@ -215,12 +204,12 @@ func (f *decontamResponsesFn) Setup() error {
 	return err
 }
 
-func (f *decontamResponsesFn) ProcessElement(g Generation, emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
+func (f *decontamResponsesFn) ProcessElement(g schemas.Generation, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	for _, s := range g.Samples {
 		if matches := f.index.Check(s.Text); len(matches) > 0 {
-			emitTally(fateContam, 1)
+			emitTally(release.FateContaminated, 1)
 			emitTally("benchmark:"+matches[0].Benchmark, 1)
-			return emitters{row: emitRow, tally: emitTally}.emit(TableContamination, sampleKey(g.Prompt.ID, s.Index), contamination(g.Prompt.ID, "response", matches))
+			return emitters{row: emitRow, tally: emitTally}.emit(release.TableContamination, release.SampleKey(g.Prompt.ID, s.Index), contamination(g.Prompt.ID, "response", matches))
 		}
 	}
 	emitGen(g)
@@ -244,7 +233,7 @@ type generateFn struct {
 	// Teacher is the teacher.Config as JSON: its pass-through sampling
 	// fields are free-form, which Beam's schema coder for DoFns cannot hold.
 	Teacher    string
-	Input      InputConfig
+	Input      recipe.InputConfig
 	K          int
 	S3Endpoint string
 
@@ -272,19 +261,19 @@ func (f *generateFn) Teardown() error {
 	return nil
 }
 
-func (f *generateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
-	msgs := Conversation(p, f.Input)
+func (f *generateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+	msgs := recipe.Conversation(p, f.Input)
 	if err := f.pool.Submit(f.life, p, f.cfg.NewRequest(msgs, f.K)); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
 	return f.emit(f.pool.Ready(), emitGen, emitRow, emitTally)
 }
 
-func (f *generateFn) FinishBundle(emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
+func (f *generateFn) FinishBundle(emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	return f.emit(f.pool.Drain(), emitGen, emitRow, emitTally)
 }
 
-func (f *generateFn) emit(results []teacher.Result, emitGen func(Generation), emitRow func(Row), emitTally func(string, int64)) error {
+func (f *generateFn) emit(results []teacher.Result, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	out := emitters{row: emitRow, tally: emitTally}
 	var fatal error
 	for _, r := range results {
@@ -300,7 +289,7 @@ func (f *generateFn) emit(results []teacher.Result, emitGen func(Generation), em
 			}
 			continue
 		}
-		g := Generation{Prompt: p, Messages: r.Request.Messages, Model: r.Response.Model, Cached: r.Response.Cached,
+		g := schemas.Generation{Prompt: p, Messages: r.Request.Messages, Model: r.Response.Model, Cached: r.Response.Cached,
 			Usage: schemas.TokenUsage{Requests: 1, PromptTokens: r.Response.Usage.PromptTokens, CompletionTokens: r.Response.Usage.CompletionTokens}}
 		model := g.Model
 		if model == "" {
@@ -327,44 +316,44 @@ func (f *generateFn) emit(results []teacher.Result, emitGen func(Generation), em
 
 // selectFn grades samples and applies rejection sampling (see Select).
 type selectFn struct {
-	Sampling SamplingConfig
+	Sampling recipe.SamplingConfig
 	verifier filters.Verifier
 }
 
 func (f *selectFn) Setup() error {
 	var err error
-	f.verifier, err = newVerifier(f.Sampling.Verifier)
+	f.verifier, err = filters.VerifierByName(f.Sampling.Verifier)
 	return err
 }
 
-func (f *selectFn) ProcessElement(g Generation, emitRow func(Row), emitTally func(string, int64)) error {
-	o := Select(g, f.verifier, f.Sampling)
+func (f *selectFn) ProcessElement(g schemas.Generation, emitRow func(release.Row), emitTally func(string, int64)) error {
+	o := filters.Select(g, f.verifier, f.Sampling.Selection())
 	out := emitters{row: emitRow, tally: emitTally}
 	for verdict, n := range o.Graded {
 		emitTally("graded:"+verdict, int64(n))
 	}
 	if o.Rejection != nil {
-		emitTally(fateRejected, 1)
+		emitTally(release.FateRejected, 1)
 		emitTally("reason:"+o.Rejection.Reason, 1)
-		return out.emit(TableRejected, sampleKey(g.Prompt.ID, 0), o.Rejection)
+		return out.emit(release.TableRejected, release.SampleKey(g.Prompt.ID, 0), o.Rejection)
 	}
-	emitTally(fateKept, 1)
+	emitTally(release.FateKept, 1)
 	emitTally("difficulty:"+o.Difficulty, 1)
 	for _, s := range g.Prompt.Skills {
 		emitTally("skill:"+s, 1)
 	}
 	for _, r := range o.SFT {
-		if err := out.emit(TableSFT, sampleKey(r.PromptID, int(r.SampleIndex)), r); err != nil {
+		if err := out.emit(release.TableSFT, release.SampleKey(r.PromptID, int(r.SampleIndex)), r); err != nil {
 			return err
 		}
 	}
 	for _, r := range o.Pairs {
-		if err := out.emit(TablePreference, sampleKey(r.PromptID, int(r.ChosenIndex)), r); err != nil {
+		if err := out.emit(release.TablePreference, release.SampleKey(r.PromptID, int(r.ChosenIndex)), r); err != nil {
 			return err
 		}
 	}
 	for _, r := range o.RLVR {
-		if err := out.emit(TableRLVR, sampleKey(r.PromptID, 0), r); err != nil {
+		if err := out.emit(release.TableRLVR, release.SampleKey(r.PromptID, 0), r); err != nil {
 			return err
 		}
 	}

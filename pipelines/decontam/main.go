@@ -23,6 +23,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/syllabus-dev/syllabus/transforms"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 var (
@@ -51,7 +53,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	r := transforms.DefaultRecipe()
+	r := recipe.Default()
 	d := r.Decontam
 	d.Builtin = *useBuiltin
 	d.BenchmarksDir = *benchmarks
@@ -69,7 +71,7 @@ func run(ctx context.Context) error {
 	}
 	job.Mapping.ID, job.Mapping.Text = *idField, *textField
 	p, s := beam.NewPipelineWithRoot()
-	if err := transforms.Decontaminate(s, job, transforms.CodeRevision()); err != nil {
+	if err := transforms.Decontaminate(s, job, release.CodeRevision()); err != nil {
 		return err
 	}
 	if err := beamx.Run(ctx, p); err != nil {

@@ -24,6 +24,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/syllabus-dev/syllabus/transforms"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 var (
@@ -81,21 +83,21 @@ func run(ctx context.Context) error {
 
 	start := time.Now()
 	p, s := beam.NewPipelineWithRoot()
-	if err := transforms.SFTGen(s, r, transforms.CodeRevision()); err != nil {
+	if err := transforms.SFTGen(s, r, release.CodeRevision()); err != nil {
 		return err
 	}
 	if err := beamx.Run(ctx, p); err != nil {
 		return runError(err)
 	}
 	if r.DryRun {
-		d, err := transforms.ReadDryRun(ctx, r)
+		d, err := release.ReadDryRun(ctx, r)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(os.Stderr, d)
 		return nil
 	}
-	summary, err := transforms.Summary(ctx, r)
+	summary, err := release.Summary(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -105,11 +107,11 @@ func run(ctx context.Context) error {
 
 // recipeFromFlags reads --recipe (or starts from the quickstart defaults)
 // and applies every flag that was set on the command line.
-func recipeFromFlags() (transforms.Recipe, error) {
-	r := transforms.DefaultRecipe()
+func recipeFromFlags() (recipe.Recipe, error) {
+	r := recipe.Default()
 	if *recipePath != "" {
 		var err error
-		if r, err = transforms.LoadRecipe(*recipePath); err != nil {
+		if r, err = recipe.Load(*recipePath); err != nil {
 			return r, err
 		}
 	}

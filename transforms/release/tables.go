@@ -1,4 +1,4 @@
-package transforms
+package release
 
 import (
 	"bytes"
@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
-
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
 )
 
 // Row is one record on its way to a release file: the table it belongs to,
@@ -51,7 +51,7 @@ type TableInfo struct {
 	// Columns are the top-level columns of a Parquet table.
 	Columns []string
 	// write encodes rows (JSON records) into w.
-	write func(w io.Writer, rows [][]byte, o OutputConfig) error
+	write func(w io.Writer, rows [][]byte, o recipe.OutputConfig) error
 }
 
 // Tables lists every table syllabus writes.
@@ -66,8 +66,8 @@ var Tables = []TableInfo{
 	shardedJSONLTable(TableFlagged),
 }
 
-// tableInfo returns the TableInfo of name.
-func tableInfo(name string) (TableInfo, error) {
+// LookupTable returns the TableInfo of name.
+func LookupTable(name string) (TableInfo, error) {
 	for _, t := range Tables {
 		if t.Name == name {
 			return t, nil
@@ -120,7 +120,7 @@ func jsonlTable(name string) TableInfo {
 // writeParquet writes rows as a zstd-compressed Parquet file with row groups
 // of at most o.RowGroupRows rows (parquet-go otherwise keeps every page of
 // the file in memory until Close).
-func writeParquet[T any](w io.Writer, rows [][]byte, o OutputConfig) error {
+func writeParquet[T any](w io.Writer, rows [][]byte, o recipe.OutputConfig) error {
 	pw := parquet.NewGenericWriter[T](w,
 		parquet.Compression(&parquet.Zstd),
 		parquet.MaxRowsPerRowGroup(o.RowGroupRows),
@@ -153,7 +153,7 @@ func writeParquet[T any](w io.Writer, rows [][]byte, o OutputConfig) error {
 	return pw.Close()
 }
 
-func writeJSONL(w io.Writer, rows [][]byte, _ OutputConfig) error {
+func writeJSONL(w io.Writer, rows [][]byte, _ recipe.OutputConfig) error {
 	for _, raw := range rows {
 		if _, err := w.Write(append(bytes.TrimSpace(raw), '\n')); err != nil {
 			return err
@@ -162,8 +162,8 @@ func writeJSONL(w io.Writer, rows [][]byte, _ OutputConfig) error {
 	return nil
 }
 
-// newRow wraps a record for table.
-func newRow(table, key string, record any) (Row, error) {
+// NewRow wraps a record for table.
+func NewRow(table, key string, record any) (Row, error) {
 	data, err := json.Marshal(record)
 	if err != nil {
 		return Row{}, fmt.Errorf("transforms: encoding a %s row: %w", table, err)
@@ -171,12 +171,12 @@ func newRow(table, key string, record any) (Row, error) {
 	return Row{Table: table, Key: key, JSON: data}, nil
 }
 
-// sampleKey orders rows of one prompt: prompt id, then sample index.
-func sampleKey(promptID string, index int) string {
+// SampleKey orders rows of one prompt: prompt id, then sample index.
+func SampleKey(promptID string, index int) string {
 	return fmt.Sprintf("%s\x00%06d", promptID, index)
 }
 
-// sourceKey orders dead letters by where they were read.
-func sourceKey(source string, line int) string {
+// SourceKey orders dead letters by where they were read.
+func SourceKey(source string, line int) string {
 	return fmt.Sprintf("%s\x00%012d", strings.ReplaceAll(source, "\x00", ""), line)
 }

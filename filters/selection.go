@@ -1,22 +1,11 @@
-package transforms
+package filters
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
 )
-
-// Generation is a prompt with the samples the teacher drew for it.
-type Generation struct {
-	Prompt   schemas.Prompt
-	Messages []schemas.Message // the conversation sent to the teacher
-	Samples  []schemas.Sample
-	Model    string
-	Usage    schemas.TokenUsage
-	Cached   bool
-}
 
 // Outcome is what rejection sampling made of one Generation: released rows,
 // or one rejection saying why nothing was released.
@@ -32,10 +21,10 @@ type Outcome struct {
 	Difficulty string
 }
 
-// Rejection reasons of the verify stage.
+// Rejection reasons of the verify stage (ReasonNoAnswer is shared with
+// verdicts).
 const (
 	ReasonNoCorrect   = "no_correct_sample"
-	ReasonNoAnswer    = filters.ReasonNoAnswer
 	ReasonTruncated   = "truncated"
 	ReasonNoReference = "no_reference"
 	ReasonDuplicate   = "duplicate"
@@ -56,13 +45,21 @@ func Difficulty(passRate float64) string {
 	}
 }
 
+// SelectionConfig is how many rows rejection sampling keeps per prompt.
+type SelectionConfig struct {
+	// MaxCorrect is m, the most verified samples kept as SFT rows.
+	MaxCorrect int
+	// MaxPairs is the most (correct, incorrect) preference pairs.
+	MaxPairs int
+}
+
 // Select grades every sample of g against the prompt's reference and keeps
 // what rejection sampling allows: at most s.MaxCorrect verified samples as
 // SFT rows, at most s.MaxPairs (correct, incorrect) preference pairs, and an
 // RLVR row when the teacher solved the prompt sometimes but not always.
 // Truncated samples are never kept nor used as a rejected side, and samples
 // with no extractable answer are not counted as wrong answers.
-func Select(g Generation, v filters.Verifier, s SamplingConfig) Outcome {
+func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 	p := g.Prompt
 	out := Outcome{Graded: map[string]int{}}
 	reject := func(reason, detail string) Outcome {
@@ -77,7 +74,7 @@ func Select(g Generation, v filters.Verifier, s SamplingConfig) Outcome {
 
 	type graded struct {
 		sample  schemas.Sample
-		verdict filters.Verdict
+		verdict Verdict
 	}
 	var correct, wrong []graded
 	for _, smp := range g.Samples {
@@ -189,29 +186,16 @@ func tally(graded map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// Conversation is what the teacher is sent for a prompt: an optional system
-// turn, then the prompt followed by the instruction.
-func Conversation(p schemas.Prompt, in InputConfig) []schemas.Message {
-	var msgs []schemas.Message
-	if in.SystemPrompt != "" {
-		msgs = append(msgs, schemas.Message{Role: schemas.RoleSystem, Content: in.SystemPrompt})
-	}
-	text := p.Text
-	if in.Instruction != "" {
-		text += "\n\n" + in.Instruction
-	}
-	return append(msgs, schemas.Message{Role: schemas.RoleUser, Content: text})
-}
-
-// newVerifier returns the verifier named in sampling.verifier.
-func newVerifier(name string) (filters.Verifier, error) {
+// VerifierByName returns the verifier a recipe names: "math" (the default,
+// also ""), "exact" or "choice".
+func VerifierByName(name string) (Verifier, error) {
 	switch name {
 	case "math", "":
-		return filters.NewMathVerifier(nil), nil
+		return NewMathVerifier(nil), nil
 	case "exact":
-		return filters.ExactStringVerifier{}, nil
+		return ExactStringVerifier{}, nil
 	case "choice", "multiple_choice":
-		return filters.MultipleChoiceVerifier{}, nil
+		return MultipleChoiceVerifier{}, nil
 	}
 	return nil, fmt.Errorf("unknown verifier %q (known: math, exact, choice)", name)
 }

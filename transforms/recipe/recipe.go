@@ -1,4 +1,8 @@
-package transforms
+// Package recipe is what a run of sftgen is asked to do: the YAML recipe
+// file, its defaults, the flags that override it, and a Validate that
+// reports every bad field at once, named as in the recipe. Plain Go: the
+// Beam graph in package transforms reads a Recipe; nothing here runs it.
+package recipe
 
 import (
 	"bytes"
@@ -6,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -13,13 +18,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/syllabus-dev/syllabus/decontam"
+	"github.com/syllabus-dev/syllabus/filters"
+	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
 	"github.com/syllabus-dev/syllabus/transforms/input"
 )
 
 // Recipe is everything a run of sftgen needs, as read from a YAML recipe
-// file and then overridden by flags. Start from DefaultRecipe.
+// file and then overridden by flags. Start from Default.
 type Recipe struct {
 	// Name is the dataset's name: releases go to <output>/<name>/<version>/.
 	Name     string         `yaml:"name" json:"name"`
@@ -94,9 +101,9 @@ type OutputConfig struct {
 // DefaultInstruction asks for the answer format the math verifier reads.
 const DefaultInstruction = "Please reason step by step, and put your final answer within \\boxed{}."
 
-// DefaultRecipe is the offline quickstart: built-in prompts, the simulated
+// Default is the offline quickstart: built-in prompts, the simulated
 // teacher, the built-in benchmark fingerprints, output under ./out.
-func DefaultRecipe() Recipe {
+func Default() Recipe {
 	t := teacher.DefaultConfig()
 	t.Model = "sim"
 	return Recipe{
@@ -116,11 +123,11 @@ const SimTeacher = "sim"
 // model "sim" and no URL.
 func (r Recipe) UsesSimTeacher() bool { return r.Teacher.Model == SimTeacher && r.Teacher.URL == "" }
 
-// LoadRecipe reads a YAML recipe over DefaultRecipe. Unknown keys are an
+// Load reads a YAML recipe over Default. Unknown keys are an
 // error naming the key and its line. It does not validate: flags may still
 // change the recipe, so call Validate after applying them.
-func LoadRecipe(path string) (Recipe, error) {
-	r := DefaultRecipe()
+func Load(path string) (Recipe, error) {
+	r := Default()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return r, fmt.Errorf("recipe: %w", err)
@@ -191,7 +198,7 @@ func (r Recipe) Validate() error {
 	if s.MaxPairs < 0 {
 		bad("sampling.max_pairs must be >= 0, got %d", s.MaxPairs)
 	}
-	if _, err := newVerifier(s.Verifier); err != nil {
+	if _, err := filters.VerifierByName(s.Verifier); err != nil {
 		bad("sampling.verifier: %v", err)
 	}
 	if err := r.Decontam.Config.Validate(); err != nil {
@@ -231,7 +238,7 @@ func (r *Recipe) Resolve(now time.Time) {
 	}
 	switch r.Teacher.CacheDir {
 	case "":
-		r.Teacher.CacheDir = joinURL(r.Output.Path, ".cache/teacher")
+		r.Teacher.CacheDir = JoinURL(r.Output.Path, ".cache/teacher")
 	case CacheOff:
 		r.Teacher.CacheDir = ""
 	}
@@ -239,3 +246,36 @@ func (r *Recipe) Resolve(now time.Time) {
 
 // DefaultVersion is the version of a release made now: a UTC timestamp.
 func DefaultVersion(now time.Time) string { return now.UTC().Format("20060102T150405Z") }
+
+// Selection is the filters' view of the sampling section.
+func (s SamplingConfig) Selection() filters.SelectionConfig {
+	return filters.SelectionConfig{MaxCorrect: s.MaxCorrect, MaxPairs: s.MaxPairs}
+}
+
+// Conversation is what the teacher is sent for a prompt: an optional system
+// turn, then the prompt followed by the instruction.
+func Conversation(p schemas.Prompt, in InputConfig) []schemas.Message {
+	var msgs []schemas.Message
+	if in.SystemPrompt != "" {
+		msgs = append(msgs, schemas.Message{Role: schemas.RoleSystem, Content: in.SystemPrompt})
+	}
+	text := p.Text
+	if in.Instruction != "" {
+		text += "\n\n" + in.Instruction
+	}
+	return append(msgs, schemas.Message{Role: schemas.RoleUser, Content: text})
+}
+
+// VersionRoot is <output>/<name>/<version>, where the release's files go.
+func (r Recipe) VersionRoot() string { return JoinURL(r.NameRoot(), r.Output.Version) }
+
+// NameRoot is <output>/<name>, where LATEST and every version live.
+func (r Recipe) NameRoot() string { return JoinURL(r.Output.Path, r.Name) }
+
+// JoinURL joins a path element to a local path or an s3:// URL.
+func JoinURL(base, elem string) string {
+	if rest, ok := strings.CutPrefix(base, "s3://"); ok {
+		return "s3://" + path.Join(rest, elem)
+	}
+	return path.Join(base, elem)
+}

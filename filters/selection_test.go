@@ -1,15 +1,14 @@
-package transforms
+package filters
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
 )
 
-func gen(answer string, samples ...string) Generation {
-	g := Generation{
+func gen(answer string, samples ...string) schemas.Generation {
+	g := schemas.Generation{
 		Prompt:   schemas.Prompt{ID: "p1", Text: "What is 6 times 7?", Answer: answer, Source: "t.jsonl", Line: 3, Skills: []string{"multiplication"}},
 		Messages: []schemas.Message{{Role: schemas.RoleUser, Content: "What is 6 times 7?"}},
 	}
@@ -27,8 +26,8 @@ func TestSelect(t *testing.T) {
 	right, wrong, none := `6 × 7 = 42, so \boxed{42}`, `I get \boxed{41}`, "I am not sure."
 	tests := []struct {
 		name                 string
-		g                    Generation
-		sampling             SamplingConfig
+		g                    schemas.Generation
+		sampling             SelectionConfig
 		wantSFT, wantPairs   int
 		wantRLVR             int
 		wantReason           string
@@ -37,26 +36,26 @@ func TestSelect(t *testing.T) {
 		wantGraded           map[string]int
 		wantPassRateAtLeast0 float64
 	}{
-		{name: "keeps at most m correct", g: gen("42", right, right, right, wrong), sampling: SamplingConfig{MaxCorrect: 2, MaxPairs: 1},
+		{name: "keeps at most m correct", g: gen("42", right, right, right, wrong), sampling: SelectionConfig{MaxCorrect: 2, MaxPairs: 1},
 			wantSFT: 2, wantPairs: 1, wantRLVR: 1, wantDifficulty: "easy", wantChosen: 0, wantRej: 3,
 			wantGraded: map[string]int{"correct": 3, "incorrect": 1}},
-		{name: "all correct has no pair and no RLVR signal", g: gen("42", right, right), sampling: SamplingConfig{MaxCorrect: 1, MaxPairs: 1},
+		{name: "all correct has no pair and no RLVR signal", g: gen("42", right, right), sampling: SelectionConfig{MaxCorrect: 1, MaxPairs: 1},
 			wantSFT: 1, wantDifficulty: "easy", wantGraded: map[string]int{"correct": 2}},
-		{name: "hard prompt", g: gen("42", wrong, none, wrong, right), sampling: SamplingConfig{MaxCorrect: 1, MaxPairs: 2},
+		{name: "hard prompt", g: gen("42", wrong, none, wrong, right), sampling: SelectionConfig{MaxCorrect: 1, MaxPairs: 2},
 			wantSFT: 1, wantPairs: 1, wantRLVR: 1, wantDifficulty: "hard", wantChosen: 3, wantRej: 0,
 			wantGraded: map[string]int{"correct": 1, "incorrect": 2, "no_answer": 1}},
-		{name: "no correct sample", g: gen("42", wrong, none), sampling: SamplingConfig{MaxCorrect: 1},
+		{name: "no correct sample", g: gen("42", wrong, none), sampling: SelectionConfig{MaxCorrect: 1},
 			wantReason: ReasonNoCorrect, wantDifficulty: "unsolved", wantGraded: map[string]int{"incorrect": 1, "no_answer": 1}},
-		{name: "no answer is not a wrong answer", g: gen("42", none, none), sampling: SamplingConfig{MaxCorrect: 1},
+		{name: "no answer is not a wrong answer", g: gen("42", none, none), sampling: SelectionConfig{MaxCorrect: 1},
 			wantReason: ReasonNoAnswer, wantDifficulty: "unsolved", wantGraded: map[string]int{"no_answer": 2}},
-		{name: "truncated samples are never kept", g: gen("42", "TRUNCATED", "TRUNCATED"), sampling: SamplingConfig{MaxCorrect: 1},
+		{name: "truncated samples are never kept", g: gen("42", "TRUNCATED", "TRUNCATED"), sampling: SelectionConfig{MaxCorrect: 1},
 			wantReason: ReasonTruncated, wantDifficulty: "unsolved", wantGraded: map[string]int{"truncated": 2}},
-		{name: "no reference", g: gen("", right), sampling: SamplingConfig{MaxCorrect: 1},
+		{name: "no reference", g: gen("", right), sampling: SelectionConfig{MaxCorrect: 1},
 			wantReason: ReasonNoReference, wantDifficulty: "unsolved", wantGraded: map[string]int{"ungraded": 1}},
-		{name: "GSM8K-style reference", g: gen("6 * 7 = <<6*7=42>>42\n#### 42", right, wrong), sampling: SamplingConfig{MaxCorrect: 1, MaxPairs: 1},
+		{name: "GSM8K-style reference", g: gen("6 * 7 = <<6*7=42>>42\n#### 42", right, wrong), sampling: SelectionConfig{MaxCorrect: 1, MaxPairs: 1},
 			wantSFT: 1, wantPairs: 1, wantRLVR: 1, wantDifficulty: "medium", wantRej: 1, wantGraded: map[string]int{"correct": 1, "incorrect": 1}},
 	}
-	v := filters.NewMathVerifier(nil)
+	v := NewMathVerifier(nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := Select(tt.g, v, tt.sampling)
@@ -106,16 +105,5 @@ func TestDifficulty(t *testing.T) {
 		if got := Difficulty(rate); got != want {
 			t.Errorf("Difficulty(%v) = %s, want %s", rate, got, want)
 		}
-	}
-}
-
-func TestConversation(t *testing.T) {
-	p := schemas.Prompt{Text: "Q?"}
-	got := Conversation(p, InputConfig{SystemPrompt: "Be brief.", Instruction: "Box it."})
-	if len(got) != 2 || got[0].Role != schemas.RoleSystem || got[1].Content != "Q?\n\nBox it." {
-		t.Errorf("got %+v", got)
-	}
-	if got := Conversation(p, InputConfig{}); len(got) != 1 || got[0].Content != "Q?" {
-		t.Errorf("without system prompt and instruction: %+v", got)
 	}
 }

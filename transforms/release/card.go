@@ -1,9 +1,11 @@
-package transforms
+package release
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
 )
 
 // DatasetCard renders README.md of a release: YAML front matter that the
@@ -11,7 +13,7 @@ import (
 // person wants to know before training on the data: where every prompt
 // went, how hard the kept ones were, which skills they exercise, what the
 // teacher cost, and what decontamination found.
-func DatasetCard(m *Manifest, r Recipe) string {
+func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	var b strings.Builder
 	b.WriteString("---\nconfigs:\n")
 	for i, t := range []string{TableSFT, TablePreference, TableRLVR} {

@@ -1,4 +1,4 @@
-package transforms
+package recipe
 
 import (
 	"os"
@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syllabus-dev/syllabus/schemas"
 )
 
 // TestExampleRecipe keeps the documented example recipe loadable and valid.
 func TestExampleRecipe(t *testing.T) {
-	r, err := LoadRecipe("../docs/examples/gsm8k.yaml")
+	r, err := Load("../../docs/examples/gsm8k.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func TestLoadRecipeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "r.yaml")
 			os.WriteFile(path, []byte(tt.yaml), 0o644)
-			_, err := LoadRecipe(path)
+			_, err := Load(path)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -49,7 +51,7 @@ func TestLoadRecipeErrors(t *testing.T) {
 }
 
 func TestValidateReportsEveryField(t *testing.T) {
-	r := DefaultRecipe()
+	r := Default()
 	r.Name = "a b"
 	r.Input.Path = "prompts.csv"
 	r.Teacher.MaxConcurrency = 0
@@ -68,16 +70,27 @@ func TestValidateReportsEveryField(t *testing.T) {
 }
 
 func TestResolveDefaults(t *testing.T) {
-	r := DefaultRecipe()
+	r := Default()
 	r.Output.Path = "s3://b/p"
 	r.Resolve(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	if r.Output.Version != "20260102T030405Z" || r.Teacher.CacheDir != "s3://b/p/.cache/teacher" {
 		t.Errorf("resolved %q %q", r.Output.Version, r.Teacher.CacheDir)
 	}
-	r = DefaultRecipe()
+	r = Default()
 	r.Teacher.CacheDir = CacheOff
 	r.Resolve(time.Now())
 	if r.Teacher.CacheDir != "" {
 		t.Errorf("cache off resolved to %q", r.Teacher.CacheDir)
+	}
+}
+
+func TestConversation(t *testing.T) {
+	p := schemas.Prompt{Text: "Q?"}
+	got := Conversation(p, InputConfig{SystemPrompt: "Be brief.", Instruction: "Box it."})
+	if len(got) != 2 || got[0].Role != schemas.RoleSystem || got[1].Content != "Q?\n\nBox it." {
+		t.Errorf("got %+v", got)
+	}
+	if got := Conversation(p, InputConfig{}); len(got) != 1 || got[0].Content != "Q?" {
+		t.Errorf("without system prompt and instruction: %+v", got)
 	}
 }
