@@ -158,16 +158,19 @@ func loneVariableSide(a *answer) *answer {
 }
 
 // ReferenceAnswer returns the final answer of a reference: the part after
-// the last "####" of a GSM8K solution, the last \boxed{} of a MATH solution,
-// or else the whole reference, trimmed.
+// the last "####" of a GSM8K solution, the boxes of the final statement of a
+// MATH solution (as a list when there are several: "\boxed{1} and
+// \boxed{2}" is "1, 2"), or else the whole reference, trimmed.
 func ReferenceAnswer(reference string) string {
 	if strings.Contains(reference, "####") {
 		if a, pos := lastHashes(reference); pos >= 0 {
 			return trimAnswer(a)
 		}
 	}
-	if a, found, ok := lastBoxed(reference); found && ok {
-		return trimAnswer(a)
+	if boxes, found, ok := finalBoxes(reference); found && ok {
+		if parts, ok := finishParts(boxes); ok {
+			return strings.Join(parts, ", ")
+		}
 	}
 	return trimAnswer(reference)
 }
