@@ -92,8 +92,19 @@ func parseAnswer(s string, depth int) *answer {
 			return collection(s, open, close, parts, depth)
 		}
 	}
+	if s[0] == '{' {
+		// {1, 2, 3} written without \{ is a set.
+		if inner, ok := braceGroup(s); ok && len(inner)+2 == len(s) {
+			if parts := splitTop(inner, ","); len(parts) > 1 {
+				return collection(s, `\{`, `\}`, parts, depth)
+			}
+		}
+	}
 	if parts := splitTop(s, ","); len(parts) > 1 {
 		return collection(s, "", "", parts, depth)
+	}
+	if iv, ok := intervalOf(s, depth); ok {
+		return iv
 	}
 	if rel, lhs, rhs, ok := splitRelation(s); ok {
 		l, err1 := parseExpr(lhs)
@@ -254,19 +265,80 @@ func outerBrackets(s string) (open, close, inner string, ok bool) {
 
 var relations = []struct{ text, rel string }{
 	{`\le`, "<="}, {`\ge`, ">="}, {`\ne`, "!="}, {`\lt`, "<"}, {`\gt`, ">"},
-	{"<=", "<="}, {">=", ">="}, {"=", "="}, {"<", "<"}, {">", ">"},
+	{"<=", "<="}, {">=", ">="}, {"!=", "!="}, {"=", "="}, {"<", "<"}, {">", ">"},
+}
+
+// intervalOf reads a double inequality a < x <= b, whose middle is a
+// variable or label, as the interval (a, b].
+func intervalOf(s string, depth int) (*answer, bool) {
+	type sign struct {
+		i, w   int
+		strict bool
+		less   bool
+	}
+	var signs []sign
+	for i := 0; i < len(s); i++ {
+		switch {
+		case strings.HasPrefix(s[i:], `\le`) && !(i+3 < len(s) && isLetter(s[i+3]) && s[i+3] != ' '):
+			signs = append(signs, sign{i, 3, false, true})
+		case strings.HasPrefix(s[i:], `\ge`) && !(i+3 < len(s) && isLetter(s[i+3])):
+			signs = append(signs, sign{i, 3, false, false})
+		case strings.HasPrefix(s[i:], `\lt`) && !(i+3 < len(s) && isLetter(s[i+3])):
+			signs = append(signs, sign{i, 3, true, true})
+		case strings.HasPrefix(s[i:], `\gt`) && !(i+3 < len(s) && isLetter(s[i+3])):
+			signs = append(signs, sign{i, 3, true, false})
+		case strings.HasPrefix(s[i:], "<="):
+			signs = append(signs, sign{i, 2, false, true})
+		case strings.HasPrefix(s[i:], ">="):
+			signs = append(signs, sign{i, 2, false, false})
+		case s[i] == '<':
+			signs = append(signs, sign{i, 1, true, true})
+		case s[i] == '>':
+			signs = append(signs, sign{i, 1, true, false})
+		case s[i] == '=' || strings.HasPrefix(s[i:], `\ne`):
+			return nil, false
+		default:
+			continue
+		}
+		i += signs[len(signs)-1].w - 1
+	}
+	if len(signs) != 2 || signs[0].less != signs[1].less {
+		return nil, false
+	}
+	lo := strings.TrimSpace(s[:signs[0].i])
+	mid := strings.TrimSpace(s[signs[0].i+signs[0].w : signs[1].i])
+	hi := strings.TrimSpace(s[signs[1].i+signs[1].w:])
+	if !isLabel(mid) || lo == "" || hi == "" {
+		return nil, false
+	}
+	open, close := "[", "]"
+	if signs[0].strict {
+		open = "("
+	}
+	if signs[1].strict {
+		close = ")"
+	}
+	if !signs[0].less { // b > x > a
+		lo, hi = hi, lo
+		open, close = map[bool]string{true: "(", false: "["}[signs[1].strict], map[bool]string{true: ")", false: "]"}[signs[0].strict]
+	}
+	c := collection(s, open, close, []string{lo, hi}, depth)
+	return c, c.kind == kindCollection
 }
 
 // splitRelation splits s at its only top-level relation sign.
 func splitRelation(s string) (rel, lhs, rhs string, ok bool) {
 	found := 0
 	for i := 0; i < len(s); i++ {
-		if s[i] != '=' && s[i] != '<' && s[i] != '>' && s[i] != '\\' {
+		if s[i] != '=' && s[i] != '<' && s[i] != '>' && s[i] != '\\' && s[i] != '!' {
 			continue
 		}
 		for _, r := range relations {
 			if !strings.HasPrefix(s[i:], r.text) {
 				continue
+			}
+			if r.text == "!=" && i > 0 && (isDigit(s[i-1]) || s[i-1] == ')') {
+				continue // 5! = 120 is a factorial
 			}
 			if r.text[0] == '\\' && i+len(r.text) < len(s) && isLetter(s[i+len(r.text)]) {
 				continue // \left, \neq handled by the normalizer, \leq ...
@@ -328,10 +400,10 @@ func (c *comparer) equalCollections(a, b *answer) (bool, string) {
 	if a.ordered() != b.ordered() || a.ordered() && (a.open != b.open || a.close != b.close) {
 		return false, fmt.Sprintf("not equal: %s is %s, %s is %s", a.src, a.describe(), b.src, b.describe())
 	}
-	if len(a.elems) != len(b.elems) {
-		return false, fmt.Sprintf("not equal: %d elements vs %d", len(a.elems), len(b.elems))
-	}
 	if a.ordered() {
+		if len(a.elems) != len(b.elems) {
+			return false, fmt.Sprintf("not equal: %d elements vs %d", len(a.elems), len(b.elems))
+		}
 		for i := range a.elems {
 			if ok, why := c.equal(a.elems[i], b.elems[i]); !ok {
 				return false, fmt.Sprintf("element %d differs: %s", i+1, why)
@@ -339,24 +411,54 @@ func (c *comparer) equalCollections(a, b *answer) (bool, string) {
 		}
 		return true, fmt.Sprintf("equal element by element as %s", a.describe())
 	}
-	// Unordered: match each element of a with a distinct element of b.
-	used := make([]bool, len(b.elems))
+	if len(a.elems) == len(b.elems) {
+		// Unordered, same size: match each element of a with a distinct
+		// element of b, so multiplicities count (1, 1, 2 is not 1, 2, 2).
+		used := make([]bool, len(b.elems))
+		for i, x := range a.elems {
+			matched := false
+			for j, y := range b.elems {
+				if used[j] {
+					continue
+				}
+				if ok, _ := c.equal(x, y); ok {
+					used[j], matched = true, true
+					break
+				}
+			}
+			if !matched {
+				return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, x.src, b.src)
+			}
+		}
+		return true, fmt.Sprintf("equal as %s, in any order", a.describe())
+	}
+	// Unordered, different sizes: equal as sets when one side repeats an
+	// element (a solution listed twice is still one solution).
+	if i, ok := c.covered(a, b); !ok {
+		return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, a.elems[i].src, b.src)
+	}
+	if i, ok := c.covered(b, a); !ok {
+		return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, b.elems[i].src, a.src)
+	}
+	return true, fmt.Sprintf("equal as %s, in any order", a.describe())
+}
+
+// covered reports whether every element of a has an equal in b, or the
+// index of the first that has none.
+func (c *comparer) covered(a, b *answer) (int, bool) {
 	for i, x := range a.elems {
 		matched := false
-		for j, y := range b.elems {
-			if used[j] {
-				continue
-			}
+		for _, y := range b.elems {
 			if ok, _ := c.equal(x, y); ok {
-				used[j], matched = true, true
+				matched = true
 				break
 			}
 		}
 		if !matched {
-			return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, x.src, b.src)
+			return i, false
 		}
 	}
-	return true, fmt.Sprintf("equal as %s, in any order", a.describe())
+	return 0, true
 }
 
 func (c *comparer) equalScalars(a, b *answer) (bool, string) {
