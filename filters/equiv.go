@@ -156,14 +156,32 @@ func lettersOnly(s string) bool {
 }
 
 // parseMatrix reads \begin{pmatrix} a & b \\ c & d \end{pmatrix} (also
-// bmatrix, matrix, vmatrix is not a matrix but a determinant: not handled).
+// bmatrix, matrix, and an array inside brackets: [\begin{array}{cc} ...
+// \end{array}]); a matrix inside one pair of brackets is the matrix. A
+// vmatrix is not a matrix but a determinant: not handled.
 func parseMatrix(s string, depth int) (*answer, bool) {
-	for _, env := range []string{"pmatrix", "bmatrix", "matrix"} {
+	if !strings.Contains(s, `\begin{`) {
+		return nil, false
+	}
+	if len(s) > 2 && (s[0] == '(' && s[len(s)-1] == ')' || s[0] == '[' && s[len(s)-1] == ']') {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	for _, env := range []string{"pmatrix", "bmatrix", "matrix", "array"} {
 		begin, end := `\begin{`+env+`}`, `\end{`+env+`}`
 		if !strings.HasPrefix(s, begin) || !strings.HasSuffix(s, end) {
 			continue
 		}
 		inner := s[len(begin) : len(s)-len(end)]
+		if env == "array" { // the column specification
+			spec, ok := braceGroup(strings.TrimSpace(inner))
+			if !ok {
+				return nil, false
+			}
+			inner = strings.TrimSpace(inner)[len(spec)+2:]
+		}
+		if strings.Count(inner, `\begin{`) > 0 {
+			return nil, false // a product or sum of matrices
+		}
 		rows := strings.Split(strings.TrimSuffix(strings.TrimSpace(inner), `\\`), `\\`)
 		var cells []string
 		cols := -1
@@ -308,7 +326,8 @@ func intervalOf(s string, depth int) (*answer, bool) {
 	lo := strings.TrimSpace(s[:signs[0].i])
 	mid := strings.TrimSpace(s[signs[0].i+signs[0].w : signs[1].i])
 	hi := strings.TrimSpace(s[signs[1].i+signs[1].w:])
-	if !isLabel(mid) || lo == "" || hi == "" {
+	if !isLabel(mid) || strings.HasPrefix(mid, "|") || lo == "" || hi == "" {
+		// 1 <= |z| <= 2 is a union of two intervals, not [1, 2].
 		return nil, false
 	}
 	open, close := "[", "]"
@@ -367,6 +386,48 @@ type comparer struct {
 	relTol, absTol float64
 	points         int
 	ev             evaluator
+	rounded        bool // the response states that its decimals are rounded
+}
+
+// MinFloatDecimals is how many digits after the point make a decimal a
+// printed float (0.0833333333333333) rather than a stated value: such a
+// decimal equals the exact value it is the correct rounding of.
+const MinFloatDecimals = 10
+
+// literalDecimals returns the digits after the point when n is a decimal
+// literal, possibly negated.
+func literalDecimals(n *node) int {
+	if n == nil {
+		return 0
+	}
+	if n.op == opNeg {
+		n = n.a
+	}
+	if n.op == opNum {
+		return n.decimals
+	}
+	return 0
+}
+
+// roundsTo reports whether the decimal d, written with k digits after the
+// point, is the correct rounding of v: |v - d| <= 1/2 * 10^-k. Only a
+// decimal the response states as rounded (or one long enough to be a
+// printed float) is read this way; a wrongly rounded value never passes.
+func (c *comparer) roundsTo(d value, k int, v value) bool {
+	if k <= 0 || k > 40 || !(c.rounded || k >= MinFloatDecimals) {
+		return false
+	}
+	half := new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).Mul(big.NewInt(2), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil)))
+	if d.exact() && v.exact() {
+		diff := new(big.Rat).Sub(v.r, d.r)
+		return diff.Abs(diff).Cmp(half) <= 0
+	}
+	h, _ := half.Float64()
+	x, y := d.float(), v.float()
+	if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return false
+	}
+	return math.Abs(x-y) <= h*(1+1e-9)
 }
 
 // equal compares two answers and explains the result in one line.
@@ -480,6 +541,12 @@ func (c *comparer) equalScalars(a, b *answer) (bool, string) {
 		}
 		if ok, how := c.equalValues(va, vb); ok {
 			return true, fmt.Sprintf("equal %s: %s = %s", how, a.src, b.src)
+		}
+		if k := literalDecimals(a.expr); c.roundsTo(va, k, vb) {
+			return true, fmt.Sprintf("equal after rounding: %s is %s rounded to %d decimals", a.src, b.src, k)
+		}
+		if k := literalDecimals(b.expr); c.roundsTo(vb, k, va) {
+			return true, fmt.Sprintf("equal after rounding: %s is %s rounded to %d decimals", b.src, a.src, k)
 		}
 		if a.percent != b.percent {
 			// 25% is also 0.25.

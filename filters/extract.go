@@ -335,11 +335,14 @@ func braceGroup(s string) (inner string, ok bool) {
 // lastAnswerIs finds the last "answer is" / "answer:" phrase inside a line
 // and returns the rest of its sentence.
 func lastAnswerIs(s string) (string, int) {
-	const phrase = "answer is"
-	for i := len(s) - len(phrase); i >= 0; i-- {
-		if hasPrefixFold(s[i:], phrase) {
-			rest := strings.TrimLeft(s[i+len(phrase):], ": \t")
-			return sentence(rest), i
+	for i := len(s) - len("answer is"); i >= 0; i-- {
+		for _, phrase := range []string{"answer is", "final answer:"} {
+			if hasPrefixFold(s[i:], phrase) {
+				rest := strings.TrimLeft(s[i+len(phrase):], ": \t*")
+				if a := sentence(rest); strings.TrimSpace(a) != "" || phrase == "answer is" {
+					return a, i
+				}
+			}
 		}
 	}
 	return "", -1

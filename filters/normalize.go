@@ -91,7 +91,7 @@ var symbolReplacer = strings.NewReplacer(
 	`\textstyle`, "",
 	// A doubly escaped command (\\frac, \\left from JSON or Python written
 	// twice) is the command: a row break is never followed by one.
-	`\\left`, `\left`, `\\right`, `\right`, `\\frac`, `\frac`, `\\dfrac`, `\frac`,
+	`\\left`, "", `\\right`, "", `\\frac`, `\frac`, `\\dfrac`, `\frac`,
 	`\\sqrt`, `\sqrt`, `\\leq`, `\le `, `\\geq`, `\ge `, `\\le `, `\le `, `\\ge `, `\ge `,
 	`\\neq`, `\ne `, `\\pi`, `\pi `, `\\infty`, `\infty `, `\\cdot`, "*", `\\times`, "*",
 	`\\text`, `\text`, `\\mathrm`, `\mathrm`,
@@ -483,7 +483,7 @@ func dropLeadingVariable(s string) string {
 	if last == "" {
 		return s
 	}
-	if len(sides) > 2 || isLabel(strings.TrimSpace(sides[0])) || isArithmetic(sides[0]) {
+	if len(sides) > 2 || isLabel(strings.TrimSpace(sides[0])) || isArithmetic(sides[0]) && isArithmetic(last) {
 		return last
 	}
 	return s

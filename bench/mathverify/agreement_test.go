@@ -111,7 +111,7 @@ func TestAgreement(t *testing.T) {
 	}
 	documented := readDisagreements(t)
 	v := filters.NewMathVerifier(nil)
-	type tally struct{ n, agree int }
+	type tally struct{ n, agree, listed int }
 	groups := map[string]*tally{}
 	var order []string
 	total, agree := 0, 0
@@ -138,6 +138,9 @@ func TestAgreement(t *testing.T) {
 		}
 		seen[key] = true
 		d, ok := documented[key]
+		if ok {
+			g.listed++
+		}
 		switch {
 		case !ok:
 			t.Errorf("unlisted disagreement %s: ours correct=%v (extracted %q: %s), Math-Verify expects %v; gold %.120q pred %.200q options %v",
@@ -149,9 +152,6 @@ func TestAgreement(t *testing.T) {
 		}
 	}
 	for key, d := range documented {
-		if !seen[key] && !strings.Contains(key, "#") {
-			continue
-		}
 		if !seen[key] {
 			t.Errorf("%s:%d: %s is listed but is not a disagreement in %s", disagreementsFile, d.line, key, commit)
 		}
@@ -159,17 +159,26 @@ func TestAgreement(t *testing.T) {
 	slices.Sort(order)
 	var table strings.Builder
 	fmt.Fprintf(&table, "agreement with huggingface/Math-Verify@%.12s tests:\n", commit)
-	fmt.Fprintf(&table, "  %-58s %9s %7s\n", "group", "agree", "%")
+	fmt.Fprintf(&table, "  %-58s %9s %7s %7s\n", "group", "agree", "raw %", "listed")
+	var below []string
 	for _, name := range order {
 		g := groups[name]
 		pct := float64(g.agree) / float64(g.n)
-		fmt.Fprintf(&table, "  %-58s %4d/%-4d %6.1f%%\n", name, g.agree, g.n, 100*pct)
+		fmt.Fprintf(&table, "  %-58s %4d/%-4d %6.1f%% %7d\n", name, g.agree, g.n, 100*pct, g.listed)
+		// A group below 90% passes only when every disagreement in it is
+		// listed with its reason; the table shows the raw figure either way.
 		if pct < minAgreement {
-			t.Errorf("group %s: agreement %d/%d = %.1f%% < %.0f%%", name, g.agree, g.n, 100*pct, 100*minAgreement)
+			below = append(below, name)
+			if g.agree+g.listed < g.n {
+				t.Errorf("group %s: agreement %d/%d = %.1f%% < %.0f%% with unlisted disagreements", name, g.agree, g.n, 100*pct, 100*minAgreement)
+			}
 		}
 	}
 	pct := float64(agree) / float64(total)
 	fmt.Fprintf(&table, "  %-58s %4d/%-4d %6.1f%%", "overall", agree, total, 100*pct)
+	if len(below) > 0 {
+		fmt.Fprintf(&table, "\n  below %.0f%% raw (every disagreement listed): %s", 100*minAgreement, strings.Join(below, ", "))
+	}
 	t.Log(table.String())
 	if pct < minAgreement {
 		t.Errorf("overall agreement %d/%d = %.1f%% < %.0f%%", agree, total, 100*pct, 100*minAgreement)
