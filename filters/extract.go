@@ -446,13 +446,16 @@ func predicate(a string) string {
 		return a
 	}
 	a = sentence(a)
-	low := strings.ToLower(a)
 	for _, verb := range []string{" is ", " are ", " equals ", " was "} {
-		if i := strings.LastIndex(low, verb); i >= 0 {
-			rest := strings.TrimSpace(a[i+len(verb):])
-			if rest != "" && proseWords(rest) < 2 {
+		// ASCII case folding keeps byte offsets of invalid UTF-8 intact.
+		for i := len(a) - len(verb); i >= 0; i-- {
+			if !hasPrefixFold(a[i:], verb) {
+				continue
+			}
+			if rest := strings.TrimSpace(a[i+len(verb):]); rest != "" && proseWords(rest) < 2 {
 				return rest
 			}
+			break
 		}
 	}
 	if m, ok := lastMathSpan(a); ok {

@@ -84,6 +84,8 @@ func FuzzExtractAnswer(f *testing.F) {
 	for _, s := range []string{
 		`\boxed{\frac{1}{2}}`, `\boxed{`, `\boxed{\}`, "#### 18", "Answer:\n", "The answer is $1.5$.",
 		`\fbox 3`, `\boxed{{{{}}}`, "answer is \\(", `\boxed{\boxed{1}}`,
+		`\boxed{1} and \boxed{2}`, `\boxed{1},\boxed{2`, "Answer $ 9 $", "Answer \\[ \n 9 \n \\]", "$$ $$ $",
+		"\\( x \\) \\[", "x <|im_start|>user", "Final Answer: The volume is 120.", "-5", `$\$ = 1$`,
 	} {
 		f.Add(s)
 	}
@@ -95,9 +97,15 @@ func FuzzExtractAnswer(f *testing.F) {
 		if len(a) > MaxAnswerBytes {
 			t.Fatalf("answer of %d bytes exceeds MaxAnswerBytes", len(a))
 		}
-		if ok && !strings.Contains(s, strings.TrimSpace(a)) {
-			// Only trimming is allowed: the answer is a substring.
-			t.Fatalf("answer %q is not taken from the response %q", a, s)
+		parts, _ := extractAnswers(s)
+		for _, p := range parts {
+			if !strings.Contains(s, p) {
+				// Only trimming is allowed: each part is a substring.
+				t.Fatalf("answer part %q is not taken from the response %q", p, s)
+			}
+		}
+		if ok && len(parts) == 1 && a != parts[0] {
+			t.Fatalf("ExtractAnswer(%q) = %q, but its one part is %q", s, a, parts[0])
 		}
 	})
 }

@@ -93,7 +93,7 @@ func (v *MathVerifier) Verify(response, reference string) (verdict Verdict) {
 }
 
 // roundingWords are how a response states that its decimals are rounded.
-var roundingWords = []string{`\approx`, "≈", "approximately", "rounded", "round to", "rounding", "to the nearest", "decimal place", "significant figure", "significant digit"}
+var roundingWords = []string{`\approx`, "≈", "approximately", "Approximately", "rounded", "Rounded", "Rounding", "round to", "rounding", "to the nearest", "decimal place", "significant figure", "significant digit"}
 
 // statesRounding reports whether a response says that its numbers are
 // rounded; only then is a short decimal (0.33) taken for the exact value
