@@ -386,7 +386,20 @@ type comparer struct {
 	relTol, absTol float64
 	points         int
 	ev             evaluator
-	rounded        bool // the response states that its decimals are rounded
+	response       string // read (once, lazily) for a stated rounding
+	rounded        int8   // 0 unknown, 1 the response states rounding, -1 not
+}
+
+// statesRounding reports, once per comparison, whether the response states
+// that its decimals are rounded.
+func (c *comparer) statesRounding() bool {
+	if c.rounded == 0 {
+		c.rounded = -1
+		if statesRounding(c.response) {
+			c.rounded = 1
+		}
+	}
+	return c.rounded > 0
 }
 
 // MinFloatDecimals is how many digits after the point make a decimal a
@@ -414,7 +427,7 @@ func literalDecimals(n *node) int {
 // decimal the response states as rounded (or one long enough to be a
 // printed float) is read this way; a wrongly rounded value never passes.
 func (c *comparer) roundsTo(d value, k int, v value) bool {
-	if k <= 0 || k > 40 || !(c.rounded || k >= MinFloatDecimals) {
+	if k <= 0 || k > 40 || !(k >= MinFloatDecimals || c.statesRounding()) {
 		return false
 	}
 	half := new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).Mul(big.NewInt(2), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil)))

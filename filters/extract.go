@@ -189,8 +189,23 @@ func boxArg(s string, i int) (arg string, end int, ok bool) {
 	return trimmed[:n], start + n, true
 }
 
+// lastBox returns the index of the last \boxed or \fbox command in s, or
+// -1, in one backward scan.
 func lastBox(s string) int {
-	return max(lastCommand(s, `\boxed`), lastCommand(s, `\fbox`))
+	for end := len(s); end > 0; {
+		j := strings.LastIndex(s[:end], "box")
+		if j < 0 {
+			return -1
+		}
+		switch {
+		case j >= 1 && s[j-1] == '\\' && strings.HasPrefix(s[j:], "boxed") && (j+5 >= len(s) || !isLetter(s[j+5])):
+			return j - 1
+		case j >= 2 && s[j-2] == '\\' && s[j-1] == 'f' && (j+3 >= len(s) || !isLetter(s[j+3])):
+			return j - 2
+		}
+		end = j
+	}
+	return -1
 }
 
 // lastBoxed finds the last \boxed or \fbox. found reports whether there was
@@ -221,7 +236,16 @@ func finalBoxes(s string) (boxes []string, found, ok bool) {
 	}
 	boxes = []string{arg}
 	for len(boxes) < maxBoxes {
-		j := lastBox(s[:i])
+		// A box joined to this one ends within the longest connective gap
+		// before it: a brace, or a "\boxed 5" argument, in that window.
+		window := s[max(0, i-maxGap):i]
+		if !strings.Contains(window, "}") && !strings.Contains(window, "box") {
+			break
+		}
+		j := lastBox(s[max(0, i-maxGap-MaxAnswerBytes-16):i])
+		if j >= 0 {
+			j += max(0, i-maxGap-MaxAnswerBytes-16)
+		}
 		if j < 0 {
 			break
 		}
@@ -248,11 +272,14 @@ var revisionWords = map[string]bool{
 	"gives": true, "get": true, "becomes": true, "since": true,
 }
 
+// maxGap is the longest text that joins two boxes into one statement.
+const maxGap = 120
+
 // connective reports whether the text between two boxes joins them into
 // one statement: punctuation, spacing, "and", "or", a label, a few words,
 // but no sentence end, paragraph break or word of revision.
 func connective(gap string) bool {
-	if len(gap) > 120 || strings.Contains(gap, "\n\n") {
+	if len(gap) > maxGap || strings.Contains(gap, "\n\n") {
 		return false
 	}
 	words := 0

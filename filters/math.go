@@ -88,7 +88,7 @@ func (v *MathVerifier) Verify(response, reference string) (verdict Verdict) {
 		return Verdict{Reason: ReasonNoAnswer}
 	}
 	verdict = Verdict{Extracted: got, HasAnswer: true}
-	verdict.Correct, verdict.Reason = v.equal(got, ReferenceAnswer(reference), statesRounding(response))
+	verdict.Correct, verdict.Reason = v.equal(got, ReferenceAnswer(reference), response)
 	return verdict
 }
 
@@ -115,10 +115,12 @@ func statesRounding(response string) bool {
 // taken for a rounded value only when it has at least MinFloatDecimals
 // digits after the point.
 func (v *MathVerifier) Equal(got, want string) (bool, string) {
-	return v.equal(got, want, false)
+	return v.equal(got, want, "")
 }
 
-func (v *MathVerifier) equal(got, want string, rounded bool) (bool, string) {
+// equal compares two answers; response, when known, is read for a stated
+// rounding only if a short decimal needs it.
+func (v *MathVerifier) equal(got, want, response string) (bool, string) {
 	ug, uw := normalizeNotation(got), normalizeNotation(want)
 	ng, nw := dropLeadingVariable(ug), dropLeadingVariable(uw)
 	if nw == "" || ng == "" {
@@ -128,11 +130,11 @@ func (v *MathVerifier) equal(got, want string, rounded bool) (bool, string) {
 		return true, fmt.Sprintf("equal after normalization: %s", ng)
 	}
 	c := comparer{
-		relTol:  v.opts.RelTolerance,
-		absTol:  v.opts.AbsTolerance,
-		points:  v.opts.EvalPoints,
-		ev:      evaluator{maxBits: v.opts.MaxRationalBits},
-		rounded: rounded,
+		relTol:   v.opts.RelTolerance,
+		absTol:   v.opts.AbsTolerance,
+		points:   v.opts.EvalPoints,
+		ev:       evaluator{maxBits: v.opts.MaxRationalBits},
+		response: response,
 	}
 	pg, pw := parseAnswer(ng, 0), parseAnswer(nw, 0)
 	ok, why := c.equal(pg, pw)
