@@ -208,17 +208,6 @@ func lastBox(s string) int {
 	return -1
 }
 
-// lastBoxed finds the last \boxed or \fbox. found reports whether there was
-// one at all; ok whether its argument is complete.
-func lastBoxed(s string) (arg string, found, ok bool) {
-	i := lastBox(s)
-	if i < 0 {
-		return "", false, false
-	}
-	arg, _, ok = boxArg(s, i)
-	return arg, true, ok
-}
-
 // maxBoxes bounds the boxes read from one final statement.
 const maxBoxes = 16
 
@@ -316,23 +305,6 @@ func connective(gap string) bool {
 		}
 	}
 	return words <= 5
-}
-
-// lastCommand returns the index of the last occurrence of the LaTeX command
-// cmd in s that is not a prefix of a longer command name, or -1.
-func lastCommand(s, cmd string) int {
-	for end := len(s); end > 0; {
-		i := strings.LastIndex(s[:end], cmd)
-		if i < 0 {
-			return -1
-		}
-		j := i + len(cmd)
-		if j >= len(s) || !isLetter(s[j]) {
-			return i
-		}
-		end = i
-	}
-	return -1
 }
 
 // braceGroup returns the content of the brace group that opens s[0]=='{',
