@@ -18,10 +18,37 @@
 //
 // # Extraction
 //
-// ExtractAnswer takes the last brace-matched \boxed{} or \fbox{}; failing
-// that, the latest of "The answer is ...", "#### n" and an "Answer: ..."
-// line. A truncated last box, an empty box, or a candidate longer than
-// MaxAnswerBytes is no answer. It never guesses from the last number.
+// ExtractAnswer cuts a response at its first leaked chat-template token
+// (<|im_start|>, <|im_end|>, <|endoftext|>, ...), then reads, in order of
+// precedence: every box of the final statement (the last brace-matched
+// \boxed{} or \fbox{} and the boxes joined to it by "and", "or",
+// punctuation or a few words, as a list); failing that, the latest of "The
+// answer is ...", "Final Answer: ...", "#### n" and an "Answer: ..." line
+// (when that is a prose sentence, what follows its last "is"/"are"); failing
+// that, the last math span ($...$, $$...$$, \(...\), \[...\]) when it ends
+// the response; failing that, the whole response when it is a one-line
+// answer with no prose ("-5", "28 percent"). A truncated last box, an empty
+// box, or a candidate longer than MaxAnswerBytes is no answer.
+//
+// # Where we differ from Math-Verify on purpose
+//
+// bench/mathverify measures agreement with huggingface/Math-Verify's test
+// cases (244 of 269, 90.7%, at its commit 5d148cf) and lists every case we
+// decide differently, with the reason, in
+// bench/mathverify/testdata/disagreements.txt. Two differences are policy:
+//
+//   - No decimal comma. "1000,99" is not 1000.99 and "0,111" is not 0.111:
+//     a comma separates list items or groups thousands (1,000), because
+//     lists of answers ("2, 5") are far more common in math answers than
+//     decimal commas, and reading "2,5" as 2.5 would accept wrong lists.
+//   - No bare numbers pulled out of free text. A response without a box,
+//     a final-answer marker or a closing math span ("so the number is 10
+//     which is 1,000.99") has no answer (reason no_answer), rather than
+//     its last number: a guessed number grades steps and asides as answers,
+//     and a no_answer sample is rejected without being counted wrong.
+//
+// Math-Verify's options (precision=, strict=False,
+// allow_set_relation_comp=) have no counterpart: our rules are fixed.
 //
 // # Equivalence (MathVerifier)
 //
@@ -31,6 +58,14 @@
 //   - numbers (integers, decimals, fractions, mixed numbers 1\frac{1}{2},
 //     percentages, and +, -, *, /, integer powers, exact roots, factorials of
 //     them) exactly, as math/big rationals: 0.333 is not 1/3;
+//   - the rounding rule: a decimal with k digits after the point equals an
+//     exact value only when it is that value correctly rounded to k digits
+//     (|v - d| <= 1/2 * 10^-k) and either the response states that it
+//     rounds ("rounded", "approximately", "to the nearest", "decimal place",
+//     \approx) or k >= MinFloatDecimals (a printed float such as
+//     0.0833333333333333 for 1/12). So 0.33 is 1/3 only in a response that
+//     says it rounds, and a wrongly rounded value (0.34, 0.666 for 2/3) is
+//     never accepted;
 //   - values that are irrational (\pi, e^{16}, \sqrt{2}, trigonometric and
 //     logarithmic functions) as float64 within MathOptions.RelTolerance
 //     (default 1e-4) or AbsTolerance near zero;
@@ -38,12 +73,21 @@
 //   - expressions with variables by evaluation at up to 8 fixed rational
 //     points (exact where the operations allow), of which at least 3 must be
 //     defined on both sides; verdicts are deterministic;
+//   - labels are dropped on both sides: x =, x_{1} =, AB =, (p,q) =,
+//     V_1:V_2 =, |AB| =, f(x) =, and "x \in"; a chain x = 5+5+1 = 11 counts
+//     its last side, "5 \cdot 6 = 30" its result, x = 1/3 \approx 0.33 its
+//     exact side;
 //   - equations and inequalities by their sides: a = b equals c = d when
-//     a - b = k (c - d) for a constant k != 0 (k > 0 for inequalities), and a
-//     leading "y =" may be dropped;
+//     a - b = k (c - d) for a constant k != 0 (k > 0 for inequalities, so a
+//     flipped inequality is wrong); \geq and >=, \neq and != are one sign;
+//     a double inequality a < x <= b is the interval (a, b];
 //   - tuples and intervals element by element with the same brackets, so
-//     (1, 2) is not [1, 2]; sets, unions of intervals and bare lists
-//     ("2, -3", "1 \pm \sqrt{2}") in any order; matrices cell by cell;
+//     (1, 2) is not [1, 2] and (1;0;2) is (1, 0, 2); sets ({1, 2} too),
+//     unions of intervals and bare lists ("2, -3", "1 \pm \sqrt{2}",
+//     "6 and 8", "(11,7) or (7,11)", "-12;-11") in any order, as multisets
+//     when both sides have as many elements and as sets otherwise (a
+//     solution listed twice counts once); matrices (pmatrix, bmatrix, an
+//     array in brackets) cell by cell;
 //   - anything else (words, times like 4:30 p.m.) as case-insensitive text.
 //
 // # Guarantees

@@ -92,8 +92,19 @@ func parseAnswer(s string, depth int) *answer {
 			return collection(s, open, close, parts, depth)
 		}
 	}
+	if s[0] == '{' {
+		// {1, 2, 3} written without \{ is a set.
+		if inner, ok := braceGroup(s); ok && len(inner)+2 == len(s) {
+			if parts := splitTop(inner, ","); len(parts) > 1 {
+				return collection(s, `\{`, `\}`, parts, depth)
+			}
+		}
+	}
 	if parts := splitTop(s, ","); len(parts) > 1 {
 		return collection(s, "", "", parts, depth)
+	}
+	if iv, ok := intervalOf(s, depth); ok {
+		return iv
 	}
 	if rel, lhs, rhs, ok := splitRelation(s); ok {
 		l, err1 := parseExpr(lhs)
@@ -145,14 +156,32 @@ func lettersOnly(s string) bool {
 }
 
 // parseMatrix reads \begin{pmatrix} a & b \\ c & d \end{pmatrix} (also
-// bmatrix, matrix, vmatrix is not a matrix but a determinant: not handled).
+// bmatrix, matrix, and an array inside brackets: [\begin{array}{cc} ...
+// \end{array}]); a matrix inside one pair of brackets is the matrix. A
+// vmatrix is not a matrix but a determinant: not handled.
 func parseMatrix(s string, depth int) (*answer, bool) {
-	for _, env := range []string{"pmatrix", "bmatrix", "matrix"} {
+	if !strings.Contains(s, `\begin{`) {
+		return nil, false
+	}
+	if len(s) > 2 && (s[0] == '(' && s[len(s)-1] == ')' || s[0] == '[' && s[len(s)-1] == ']') {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	for _, env := range []string{"pmatrix", "bmatrix", "matrix", "array"} {
 		begin, end := `\begin{`+env+`}`, `\end{`+env+`}`
 		if !strings.HasPrefix(s, begin) || !strings.HasSuffix(s, end) {
 			continue
 		}
 		inner := s[len(begin) : len(s)-len(end)]
+		if env == "array" { // the column specification
+			spec, ok := braceGroup(strings.TrimSpace(inner))
+			if !ok {
+				return nil, false
+			}
+			inner = strings.TrimSpace(inner)[len(spec)+2:]
+		}
+		if strings.Count(inner, `\begin{`) > 0 {
+			return nil, false // a product or sum of matrices
+		}
 		rows := strings.Split(strings.TrimSuffix(strings.TrimSpace(inner), `\\`), `\\`)
 		var cells []string
 		cols := -1
@@ -254,19 +283,81 @@ func outerBrackets(s string) (open, close, inner string, ok bool) {
 
 var relations = []struct{ text, rel string }{
 	{`\le`, "<="}, {`\ge`, ">="}, {`\ne`, "!="}, {`\lt`, "<"}, {`\gt`, ">"},
-	{"<=", "<="}, {">=", ">="}, {"=", "="}, {"<", "<"}, {">", ">"},
+	{"<=", "<="}, {">=", ">="}, {"!=", "!="}, {"=", "="}, {"<", "<"}, {">", ">"},
+}
+
+// intervalOf reads a double inequality a < x <= b, whose middle is a
+// variable or label, as the interval (a, b].
+func intervalOf(s string, depth int) (*answer, bool) {
+	type sign struct {
+		i, w   int
+		strict bool
+		less   bool
+	}
+	var signs []sign
+	for i := 0; i < len(s); i++ {
+		switch {
+		case strings.HasPrefix(s[i:], `\le`) && !(i+3 < len(s) && isLetter(s[i+3]) && s[i+3] != ' '):
+			signs = append(signs, sign{i, 3, false, true})
+		case strings.HasPrefix(s[i:], `\ge`) && !(i+3 < len(s) && isLetter(s[i+3])):
+			signs = append(signs, sign{i, 3, false, false})
+		case strings.HasPrefix(s[i:], `\lt`) && !(i+3 < len(s) && isLetter(s[i+3])):
+			signs = append(signs, sign{i, 3, true, true})
+		case strings.HasPrefix(s[i:], `\gt`) && !(i+3 < len(s) && isLetter(s[i+3])):
+			signs = append(signs, sign{i, 3, true, false})
+		case strings.HasPrefix(s[i:], "<="):
+			signs = append(signs, sign{i, 2, false, true})
+		case strings.HasPrefix(s[i:], ">="):
+			signs = append(signs, sign{i, 2, false, false})
+		case s[i] == '<':
+			signs = append(signs, sign{i, 1, true, true})
+		case s[i] == '>':
+			signs = append(signs, sign{i, 1, true, false})
+		case s[i] == '=' || strings.HasPrefix(s[i:], `\ne`):
+			return nil, false
+		default:
+			continue
+		}
+		i += signs[len(signs)-1].w - 1
+	}
+	if len(signs) != 2 || signs[0].less != signs[1].less {
+		return nil, false
+	}
+	lo := strings.TrimSpace(s[:signs[0].i])
+	mid := strings.TrimSpace(s[signs[0].i+signs[0].w : signs[1].i])
+	hi := strings.TrimSpace(s[signs[1].i+signs[1].w:])
+	if !isLabel(mid) || strings.HasPrefix(mid, "|") || lo == "" || hi == "" {
+		// 1 <= |z| <= 2 is a union of two intervals, not [1, 2].
+		return nil, false
+	}
+	open, close := "[", "]"
+	if signs[0].strict {
+		open = "("
+	}
+	if signs[1].strict {
+		close = ")"
+	}
+	if !signs[0].less { // b > x > a
+		lo, hi = hi, lo
+		open, close = map[bool]string{true: "(", false: "["}[signs[1].strict], map[bool]string{true: ")", false: "]"}[signs[0].strict]
+	}
+	c := collection(s, open, close, []string{lo, hi}, depth)
+	return c, c.kind == kindCollection
 }
 
 // splitRelation splits s at its only top-level relation sign.
 func splitRelation(s string) (rel, lhs, rhs string, ok bool) {
 	found := 0
 	for i := 0; i < len(s); i++ {
-		if s[i] != '=' && s[i] != '<' && s[i] != '>' && s[i] != '\\' {
+		if s[i] != '=' && s[i] != '<' && s[i] != '>' && s[i] != '\\' && s[i] != '!' {
 			continue
 		}
 		for _, r := range relations {
 			if !strings.HasPrefix(s[i:], r.text) {
 				continue
+			}
+			if r.text == "!=" && i > 0 && (isDigit(s[i-1]) || s[i-1] == ')') {
+				continue // 5! = 120 is a factorial
 			}
 			if r.text[0] == '\\' && i+len(r.text) < len(s) && isLetter(s[i+len(r.text)]) {
 				continue // \left, \neq handled by the normalizer, \leq ...
@@ -295,6 +386,61 @@ type comparer struct {
 	relTol, absTol float64
 	points         int
 	ev             evaluator
+	response       string // read (once, lazily) for a stated rounding
+	rounded        int8   // 0 unknown, 1 the response states rounding, -1 not
+}
+
+// statesRounding reports, once per comparison, whether the response states
+// that its decimals are rounded.
+func (c *comparer) statesRounding() bool {
+	if c.rounded == 0 {
+		c.rounded = -1
+		if statesRounding(c.response) {
+			c.rounded = 1
+		}
+	}
+	return c.rounded > 0
+}
+
+// MinFloatDecimals is how many digits after the point make a decimal a
+// printed float (0.0833333333333333) rather than a stated value: such a
+// decimal equals the exact value it is the correct rounding of.
+const MinFloatDecimals = 10
+
+// literalDecimals returns the digits after the point when n is a decimal
+// literal, possibly negated.
+func literalDecimals(n *node) int {
+	if n == nil {
+		return 0
+	}
+	if n.op == opNeg {
+		n = n.a
+	}
+	if n.op == opNum {
+		return n.decimals
+	}
+	return 0
+}
+
+// roundsTo reports whether the decimal d, written with k digits after the
+// point, is the correct rounding of v: |v - d| <= 1/2 * 10^-k. Only a
+// decimal the response states as rounded (or one long enough to be a
+// printed float) is read this way; a wrongly rounded value never passes.
+func (c *comparer) roundsTo(d value, k int, v value) bool {
+	if k <= 0 || k > 40 || !(k >= MinFloatDecimals || c.statesRounding()) {
+		return false
+	}
+	half := new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).Mul(big.NewInt(2), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil)))
+	if d.exact() && v.exact() {
+		diff := new(big.Rat).Sub(v.r, d.r)
+		return diff.Abs(diff).Cmp(half) <= 0
+	}
+	h, _ := half.Float64()
+	x, y := d.float(), v.float()
+	if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return false
+	}
+	return math.Abs(x-y) <= h*(1+1e-9)
 }
 
 // equal compares two answers and explains the result in one line.
@@ -328,10 +474,10 @@ func (c *comparer) equalCollections(a, b *answer) (bool, string) {
 	if a.ordered() != b.ordered() || a.ordered() && (a.open != b.open || a.close != b.close) {
 		return false, fmt.Sprintf("not equal: %s is %s, %s is %s", a.src, a.describe(), b.src, b.describe())
 	}
-	if len(a.elems) != len(b.elems) {
-		return false, fmt.Sprintf("not equal: %d elements vs %d", len(a.elems), len(b.elems))
-	}
 	if a.ordered() {
+		if len(a.elems) != len(b.elems) {
+			return false, fmt.Sprintf("not equal: %d elements vs %d", len(a.elems), len(b.elems))
+		}
 		for i := range a.elems {
 			if ok, why := c.equal(a.elems[i], b.elems[i]); !ok {
 				return false, fmt.Sprintf("element %d differs: %s", i+1, why)
@@ -339,24 +485,54 @@ func (c *comparer) equalCollections(a, b *answer) (bool, string) {
 		}
 		return true, fmt.Sprintf("equal element by element as %s", a.describe())
 	}
-	// Unordered: match each element of a with a distinct element of b.
-	used := make([]bool, len(b.elems))
+	if len(a.elems) == len(b.elems) {
+		// Unordered, same size: match each element of a with a distinct
+		// element of b, so multiplicities count (1, 1, 2 is not 1, 2, 2).
+		used := make([]bool, len(b.elems))
+		for i, x := range a.elems {
+			matched := false
+			for j, y := range b.elems {
+				if used[j] {
+					continue
+				}
+				if ok, _ := c.equal(x, y); ok {
+					used[j], matched = true, true
+					break
+				}
+			}
+			if !matched {
+				return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, x.src, b.src)
+			}
+		}
+		return true, fmt.Sprintf("equal as %s, in any order", a.describe())
+	}
+	// Unordered, different sizes: equal as sets when one side repeats an
+	// element (a solution listed twice is still one solution).
+	if i, ok := c.covered(a, b); !ok {
+		return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, a.elems[i].src, b.src)
+	}
+	if i, ok := c.covered(b, a); !ok {
+		return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, b.elems[i].src, a.src)
+	}
+	return true, fmt.Sprintf("equal as %s, in any order", a.describe())
+}
+
+// covered reports whether every element of a has an equal in b, or the
+// index of the first that has none.
+func (c *comparer) covered(a, b *answer) (int, bool) {
 	for i, x := range a.elems {
 		matched := false
-		for j, y := range b.elems {
-			if used[j] {
-				continue
-			}
+		for _, y := range b.elems {
 			if ok, _ := c.equal(x, y); ok {
-				used[j], matched = true, true
+				matched = true
 				break
 			}
 		}
 		if !matched {
-			return false, fmt.Sprintf("element %d (%s) has no equal in %s", i+1, x.src, b.src)
+			return i, false
 		}
 	}
-	return true, fmt.Sprintf("equal as %s, in any order", a.describe())
+	return 0, true
 }
 
 func (c *comparer) equalScalars(a, b *answer) (bool, string) {
@@ -378,6 +554,12 @@ func (c *comparer) equalScalars(a, b *answer) (bool, string) {
 		}
 		if ok, how := c.equalValues(va, vb); ok {
 			return true, fmt.Sprintf("equal %s: %s = %s", how, a.src, b.src)
+		}
+		if k := literalDecimals(a.expr); c.roundsTo(va, k, vb) {
+			return true, fmt.Sprintf("equal after rounding: %s is %s rounded to %d decimals", a.src, b.src, k)
+		}
+		if k := literalDecimals(b.expr); c.roundsTo(vb, k, va) {
+			return true, fmt.Sprintf("equal after rounding: %s is %s rounded to %d decimals", b.src, a.src, k)
 		}
 		if a.percent != b.percent {
 			// 25% is also 0.25.

@@ -192,7 +192,7 @@ func TestNormalizeAnswer(t *testing.T) {
 		{"dollars", `$\$18$`, `18`},
 		{"leading variable", `x = 5`, `5`},
 		{"equation kept", `x + y = 5`, `x+y=5`},
-		{"two equals kept", `x = y = 5`, `x=y=5`},
+		{"chain keeps its last side", `x = y = 5`, `5`},
 		{"trailing punctuation", `18.`, `18`},
 		{"leading zero", `-.5`, `-0.5`},
 		{"infinity", `infinity`, `\infty`},

@@ -47,6 +47,9 @@ type node struct {
 	// frac marks \frac{int}{int}, intLit an unsigned integer literal: the
 	// two halves of a mixed number 1\frac{1}{2}.
 	frac, intLit bool
+	// decimals is the number of digits after the point of a decimal
+	// literal (0.33 has 2), for the rounding rule.
+	decimals int
 }
 
 type tokKind uint8
@@ -445,7 +448,11 @@ func (p *parser) primary() (*node, error) {
 		if !ok {
 			return nil, errSyntax
 		}
-		return p.newNode(node{op: opNum, val: r, intLit: !strings.Contains(t.text, ".")})
+		dec := 0
+		if i := strings.IndexByte(t.text, '.'); i >= 0 {
+			dec = len(t.text) - i - 1
+		}
+		return p.newNode(node{op: opNum, val: r, intLit: dec == 0 && !strings.Contains(t.text, "."), decimals: dec})
 	case tIdent:
 		p.pos++
 		if t.text == "e" {

@@ -33,7 +33,24 @@ func TestExtractAnswer(t *testing.T) {
 		{"multiple choice", "Therefore the answer is (B).", "(B)", true},
 		{"latest text marker wins", "The answer is 3.\nWait.\nAnswer: 4", "4", true},
 		{"nothing", "I think it is probably about 12 or so", "", false},
-		{"bare last number is not an answer", "x = 5", "", false},
+		{"bare last number is not an answer", "We get x = 5 after some work", "", false},
+		{"number in free text is not an answer", "so the number is 10 which is 1,000.99 dollars", "", false},
+		{"whole response is a bare answer", "x = 5", "x = 5", true},
+		{"bare answer with a unit word", "28 percent", "28 percent", true},
+		{"several boxes of one statement", `\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}`, "(2, 2), (6, 2)", true},
+		{"boxes separated by commas", `\boxed{1},\boxed{2},\boxed{3}`, "1, 2, 3", true},
+		{"repeated box counts once", `so \boxed{5} and \boxed{5}`, "5", true},
+		{"sentence end separates boxes", `first \boxed{1}. Then \boxed{2}`, "2", true},
+		{"revision separates boxes", `\boxed{1} wait \boxed{2}`, "2", true},
+		{"nested box is one box", `\boxed{\boxed{1}}`, "1", true},
+		{"final inline math", "Therefore $x \\geq 5$ is the solution.", `x \geq 5`, true},
+		{"final display math", "Answer \\[ \n 9 \n \\]", "9", true},
+		{"answer dollar math", "Answer $ 9 $", "9", true},
+		{"inline math does not cross lines", "Answer $ \n 9 \n $", "", false},
+		{"text answer in math", "$odd$", "odd", true},
+		{"math followed by more reasoning is no answer", "We have $x = 2$ and then 5 more steps with 7 items", "", false},
+		{"chat template tokens cut", "So the answer is 12. I hope it is correct. <|im_start|>user\nThe answer is 13.", "12", true},
+		{"prose after a marker", "Final Answer: The volume of $ABCDEFGH$ is 120. I hope it is correct.", "120", true},
 		{"empty", "", "", false},
 		{"runaway box", `\boxed{` + strings.Repeat("1", MaxAnswerBytes+10) + "}", "", false},
 	}
@@ -67,6 +84,8 @@ func FuzzExtractAnswer(f *testing.F) {
 	for _, s := range []string{
 		`\boxed{\frac{1}{2}}`, `\boxed{`, `\boxed{\}`, "#### 18", "Answer:\n", "The answer is $1.5$.",
 		`\fbox 3`, `\boxed{{{{}}}`, "answer is \\(", `\boxed{\boxed{1}}`,
+		`\boxed{1} and \boxed{2}`, `\boxed{1},\boxed{2`, "Answer $ 9 $", "Answer \\[ \n 9 \n \\]", "$$ $$ $",
+		"\\( x \\) \\[", "x <|im_start|>user", "Final Answer: The volume is 120.", "-5", `$\$ = 1$`,
 	} {
 		f.Add(s)
 	}
@@ -78,9 +97,15 @@ func FuzzExtractAnswer(f *testing.F) {
 		if len(a) > MaxAnswerBytes {
 			t.Fatalf("answer of %d bytes exceeds MaxAnswerBytes", len(a))
 		}
-		if ok && !strings.Contains(s, strings.TrimSpace(a)) {
-			// Only trimming is allowed: the answer is a substring.
-			t.Fatalf("answer %q is not taken from the response %q", a, s)
+		parts, _ := extractAnswers(s)
+		for _, p := range parts {
+			if !strings.Contains(s, p) {
+				// Only trimming is allowed: each part is a substring.
+				t.Fatalf("answer part %q is not taken from the response %q", p, s)
+			}
+		}
+		if ok && len(parts) == 1 && a != parts[0] {
+			t.Fatalf("ExtractAnswer(%q) = %q, but its one part is %q", s, a, parts[0])
 		}
 	})
 }

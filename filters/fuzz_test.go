@@ -42,6 +42,10 @@ func FuzzNormalize(f *testing.F) {
 		f.Add(tt.got)
 		f.Add(tt.want)
 	}
+	for _, s := range []string{`(p,q)=(3,2)`, `AB=4,CD=5`, `V_{1}:V_{2}=11:21`, `x = 5+5+1 = 11`, `6 \text{ and } 8`,
+		`(11,7) or (7,11)`, `-12;-11;-10`, `(0;0;6)`, `x \approx 1/3 \approx 0.33`, `x \in [-2, 7]`, `\\frac{1}{2}`, `11,\! 111`} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		start := time.Now()
 		n := NormalizeAnswer(s)
@@ -59,6 +63,11 @@ func FuzzNormalize(f *testing.F) {
 func FuzzEqual(f *testing.F) {
 	for _, tt := range equivalenceCases {
 		f.Add(tt.got, tt.want)
+	}
+	for _, tt := range kindsCases {
+		if a, ok := ExtractAnswer(tt.response); ok {
+			f.Add(a, ReferenceAnswer(tt.reference))
+		}
 	}
 	v := NewMathVerifier(nil)
 	f.Fuzz(func(t *testing.T, a, b string) {

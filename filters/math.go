@@ -88,13 +88,39 @@ func (v *MathVerifier) Verify(response, reference string) (verdict Verdict) {
 		return Verdict{Reason: ReasonNoAnswer}
 	}
 	verdict = Verdict{Extracted: got, HasAnswer: true}
-	verdict.Correct, verdict.Reason = v.Equal(got, ReferenceAnswer(reference))
+	verdict.Correct, verdict.Reason = v.equal(got, ReferenceAnswer(reference), response)
 	return verdict
 }
 
+// roundingWords are how a response states that its decimals are rounded.
+var roundingWords = []string{`\approx`, "≈", "approximately", "Approximately", "rounded", "Rounded", "Rounding", "round to", "rounding", "to the nearest", "decimal place", "significant figure", "significant digit"}
+
+// statesRounding reports whether a response says that its numbers are
+// rounded; only then is a short decimal (0.33) taken for the exact value
+// it rounds (1/3). See the package documentation.
+func statesRounding(response string) bool {
+	if len(response) > MaxResponseBytes {
+		response = response[len(response)-MaxResponseBytes:]
+	}
+	for _, w := range roundingWords {
+		if strings.Contains(response, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // Equal reports whether two answers (already extracted) are mathematically
-// equal, with a one-line reason.
+// equal, with a one-line reason. With no response to read, a decimal is
+// taken for a rounded value only when it has at least MinFloatDecimals
+// digits after the point.
 func (v *MathVerifier) Equal(got, want string) (bool, string) {
+	return v.equal(got, want, "")
+}
+
+// equal compares two answers; response, when known, is read for a stated
+// rounding only if a short decimal needs it.
+func (v *MathVerifier) equal(got, want, response string) (bool, string) {
 	ug, uw := normalizeNotation(got), normalizeNotation(want)
 	ng, nw := dropLeadingVariable(ug), dropLeadingVariable(uw)
 	if nw == "" || ng == "" {
@@ -104,10 +130,11 @@ func (v *MathVerifier) Equal(got, want string) (bool, string) {
 		return true, fmt.Sprintf("equal after normalization: %s", ng)
 	}
 	c := comparer{
-		relTol: v.opts.RelTolerance,
-		absTol: v.opts.AbsTolerance,
-		points: v.opts.EvalPoints,
-		ev:     evaluator{maxBits: v.opts.MaxRationalBits},
+		relTol:   v.opts.RelTolerance,
+		absTol:   v.opts.AbsTolerance,
+		points:   v.opts.EvalPoints,
+		ev:       evaluator{maxBits: v.opts.MaxRationalBits},
+		response: response,
 	}
 	pg, pw := parseAnswer(ng, 0), parseAnswer(nw, 0)
 	ok, why := c.equal(pg, pw)
@@ -158,16 +185,28 @@ func loneVariableSide(a *answer) *answer {
 }
 
 // ReferenceAnswer returns the final answer of a reference: the part after
-// the last "####" of a GSM8K solution, the last \boxed{} of a MATH solution,
-// or else the whole reference, trimmed.
+// the last "####" of a GSM8K solution, the boxes of the final statement of a
+// MATH solution (as a list when there are several: "\boxed{1} and
+// \boxed{2}" is "1, 2"), the final answer of a worked solution without a
+// box (read as ExtractAnswer reads a response), or else the whole
+// reference, trimmed.
 func ReferenceAnswer(reference string) string {
 	if strings.Contains(reference, "####") {
 		if a, pos := lastHashes(reference); pos >= 0 {
 			return trimAnswer(a)
 		}
 	}
-	if a, found, ok := lastBoxed(reference); found && ok {
-		return trimAnswer(a)
+	if boxes, found, ok := finalBoxes(reference); found && ok {
+		if parts, ok := finishParts(boxes); ok {
+			return strings.Join(parts, ", ")
+		}
+	}
+	if len(reference) > 200 && proseWords(reference) >= 5 {
+		// A worked solution without a box: its final answer, read as a
+		// response's would be.
+		if a, ok := ExtractAnswer(reference); ok {
+			return a
+		}
 	}
 	return trimAnswer(reference)
 }

@@ -50,6 +50,7 @@ func normalizeNotation(s string) string {
 	s = braceArguments(s)
 	s = removeThousands(s)
 	s = squeezeSpaces(s)
+	s = separators(s)
 	s = strings.TrimRight(s, ".,;:")
 	s = leadingZero(s)
 	s = strings.ReplaceAll(s, "infinity", `\infty`)
@@ -88,7 +89,15 @@ var symbolReplacer = strings.NewReplacer(
 	`\biggl`, "", `\biggr`, "", `\big`, "", `\Big`, "",
 	`\displaystyle`, "",
 	`\textstyle`, "",
+	// A doubly escaped command (\\frac, \\left from JSON or Python written
+	// twice) is the command: a row break is never followed by one.
+	`\\left`, "", `\\right`, "", `\\frac`, `\frac`, `\\dfrac`, `\frac`,
+	`\\sqrt`, `\sqrt`, `\\leq`, `\le `, `\\geq`, `\ge `, `\\le `, `\le `, `\\ge `, `\ge `,
+	`\\neq`, `\ne `, `\\pi`, `\pi `, `\\infty`, `\infty `, `\\cdot`, "*", `\\times`, "*",
+	`\\text`, `\text`, `\\mathrm`, `\mathrm`,
 	`\\`, `\\`, // a row break, listed so that "\\ " is not read as "\ "
+	`,\! `, ",", // 11,\! 111: a thousands separator
+	`{, }`, "",
 	`\!`, "",
 	`\,`, " ",
 	`\;`, " ",
@@ -191,7 +200,11 @@ func unwrapCommand(s, cmd string) string {
 // percentWords turns "percent" into %.
 func percentWords(s string) string {
 	if strings.Contains(s, "percent") {
+		s = strings.ReplaceAll(s, "percentage", "%")
 		s = strings.ReplaceAll(s, "percent", "%")
+	}
+	if i := strings.Index(s, "pct"); i >= 0 && (i+3 == len(s) || !isLetter(s[i+3])) && (i == 0 || !isLetter(s[i-1])) {
+		s = s[:i] + "%" + s[i+3:]
 	}
 	return s
 }
@@ -361,7 +374,8 @@ func removeThousands(s string) string {
 			k += 4
 			groups++
 		}
-		if groups == 0 {
+		if groups == 0 || groups == 1 && i > 0 && (s[i-1] == '(' || s[i-1] == '[') && k < len(s) && (s[k] == ')' || s[k] == ']') {
+			// (12,102) is an interval, not 12102.
 			b.WriteString(s[i:j])
 			i = j
 			continue
@@ -412,18 +426,144 @@ func leadingZero(s string) string {
 	return b.String()
 }
 
-// dropLeadingVariable removes "x=" (a single letter, optionally with a
-// subscript, or a Greek letter) from the front when it is the only "=".
+// dropLeadingVariable removes what labels an answer, so that the value is
+// compared:
+//
+//   - a label and "=": x =, x_{1} =, AB =, (p,q) =, V_1:V_2 =, |AB| =,
+//     f(x) =, \frac{NO}{BO} = (when it is the only "=");
+//   - a label and \in: x \in [-2, 7];
+//   - all sides but the last of a chain of "=": x = 5+5+1 = 11;
+//   - an approximation after \approx, when an exact value precedes it
+//     (x = \frac{1}{3} \approx 0.33), else the label before it (x \approx 11).
+//
+// A list whose first element alone is labelled (n = 1, 2, 3) loses the
+// label; lists of labelled elements are handled element by element.
 func dropLeadingVariable(s string) string {
-	eq := strings.IndexByte(s, '=')
-	if eq <= 0 || strings.Count(s, "=") != 1 || eq == len(s)-1 {
+	if !strings.ContainsAny(s, "=\\") {
 		return s
 	}
-	lhs := strings.TrimSpace(s[:eq])
-	if isVariableName(lhs) {
-		return strings.TrimSpace(s[eq+1:])
+	if i := indexTop(s, `\approx`); i >= 0 {
+		left, right := strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+len(`\approx`):])
+		if l := dropLeadingVariable(left); l != "" && !isLabel(l) {
+			return l
+		}
+		if right != "" {
+			return dropLeadingVariable(right)
+		}
+		return s
+	}
+	if i := indexTop(s, `\in`); i > 0 && (i+3 == len(s) || !isLetter(s[i+3])) && isLabel(strings.TrimSpace(s[:i])) {
+		return strings.TrimSpace(s[i+3:])
+	}
+	if strings.Contains(s, `\le`) || strings.Contains(s, `\ge`) || strings.Contains(s, `\ne`) || strings.ContainsAny(s, "<>!") {
+		return s
+	}
+	eqs := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '=' {
+			eqs++
+		}
+	}
+	if eqs == 0 {
+		return s
+	}
+	if parts := splitTop(s, ","); len(parts) > 1 {
+		// n = 1, 2, 3: a label on the first element only labels the list.
+		lhs, rhs, ok := strings.Cut(parts[0], "=")
+		if eqs == 1 && ok && isLabel(strings.TrimSpace(lhs)) && strings.TrimSpace(rhs) != "" {
+			return strings.TrimSpace(rhs) + s[len(parts[0]):]
+		}
+		return s
+	}
+	sides := splitTop(s, "=")
+	if len(sides) != eqs+1 {
+		return s // an "=" inside brackets
+	}
+	last := strings.TrimSpace(sides[len(sides)-1])
+	if last == "" {
+		return s
+	}
+	if len(sides) > 2 || isLabel(strings.TrimSpace(sides[0])) || isArithmetic(sides[0]) && isArithmetic(last) {
+		return last
 	}
 	return s
+}
+
+// indexTop returns the index of the first occurrence of sub at bracket
+// depth 0, or -1.
+func indexTop(s, sub string) int {
+	if !strings.Contains(s, sub) {
+		return -1
+	}
+	d := 0
+	for i := 0; i < len(s); {
+		if d == 0 && strings.HasPrefix(s[i:], sub) {
+			return i
+		}
+		delta, w := bracketAt(s, i)
+		d += delta
+		i += w
+	}
+	return -1
+}
+
+// isLabel reports whether s names the quantity an answer gives: a
+// variable (x, x_1, \alpha), a short name (AB, S_{MBCN}), a tuple or ratio
+// of them ((p,q), V_1:V_2), |AB|, f(x), \frac{NO}{BO}.
+func isLabel(s string) bool {
+	if isVariableName(s) || isShortName(s) {
+		return true
+	}
+	if len(s) >= 3 && (s[0] == '(' && s[len(s)-1] == ')' || s[0] == '|' && s[len(s)-1] == '|') {
+		inner := s[1 : len(s)-1]
+		if s[0] == '|' {
+			return isShortName(inner) || isVariableName(inner)
+		}
+		for _, p := range strings.Split(inner, ",") {
+			if !isVariableName(p) && !isShortName(p) {
+				return false
+			}
+		}
+		return true
+	}
+	if parts := strings.Split(s, ":"); len(parts) > 1 {
+		for _, p := range parts {
+			if !isVariableName(p) && !isShortName(p) {
+				return false
+			}
+		}
+		return true
+	}
+	if i := strings.IndexByte(s, '('); i > 0 && s[len(s)-1] == ')' {
+		// f(x), P(A)
+		return isShortName(s[:i]) && isLabel("("+s[i+1:len(s)-1]+")")
+	}
+	if strings.HasPrefix(s, `\frac{`) {
+		num, ok := braceGroup(s[len(`\frac`):])
+		if !ok {
+			return false
+		}
+		rest := s[len(`\frac`)+len(num)+2:]
+		den, ok := braceGroup(rest)
+		return ok && len(den)+2 == len(rest) && isShortName(num) && isShortName(den)
+	}
+	return false
+}
+
+// isShortName is a name of one to four letters with an optional
+// subscript: AB, NO, S_{MBCN}, f.
+func isShortName(s string) bool {
+	i := 0
+	for i < len(s) && isLetter(s[i]) {
+		i++
+	}
+	if i == 0 || i > 4 {
+		return false
+	}
+	if i == len(s) {
+		return true
+	}
+	return isVariableName("x" + s[i:])
 }
 
 func isVariableName(s string) bool {
@@ -461,4 +601,77 @@ var greek = map[string]bool{
 	"omega": true, "Gamma": true, "Delta": true, "Theta": true, "Lambda": true,
 	"Xi": true, "Pi": true, "Sigma": true, "Phi": true, "Psi": true,
 	"Omega": true,
+}
+
+// separators writes the separators of a list as commas: the words "and"
+// and "or" between items (6 and 8, (11,7) or (7,11)), and semicolons
+// (-12;-11;-10, and (0;0;6) inside brackets). At the top level a semicolon
+// becomes a comma only where there is no comma: in "p=5,q=2;p=7,q=2" it
+// groups.
+func separators(s string) string {
+	if strings.Contains(s, "and") || strings.Contains(s, "or") {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			for _, w := range []string{"and", "or"} {
+				end := i + len(w)
+				if strings.HasPrefix(s[i:], w) && (i == 0 || !isLetter(s[i-1]) && s[i-1] != '\\') && (end == len(s) || !isLetter(s[end])) {
+					b.WriteByte(',')
+					i = end
+					break
+				}
+			}
+			if i < len(s) {
+				b.WriteByte(s[i])
+			}
+		}
+		s = b.String()
+		for strings.Contains(s, ",,") {
+			s = strings.ReplaceAll(s, ",,", ",")
+		}
+		s = strings.Trim(s, ",")
+	}
+	if strings.Contains(s, ";") {
+		topComma := indexTop(s, ",") >= 0
+		b := []byte(s)
+		d := 0
+		for i := 0; i < len(s); {
+			if s[i] == ';' && (d > 0 || !topComma) {
+				b[i] = ','
+			}
+			delta, w := bracketAt(s, i)
+			d += delta
+			i += w
+		}
+		s = string(b)
+	}
+	return s
+}
+
+// isArithmetic reports whether s is a computation without variables
+// (5*6*4, \frac{1}{2}), the left side of a worked result "5*6*4 = 120".
+func isArithmetic(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' {
+			j := i + 1
+			for j < len(s) && isLetter(s[j]) {
+				j++
+			}
+			switch s[i+1 : j] {
+			case "frac", "sqrt", "cdot", "times", "div", "left", "right":
+			default:
+				return false
+			}
+			i = j - 1
+			continue
+		}
+		if isLetter(c) {
+			return false
+		}
+	}
+	return true
 }

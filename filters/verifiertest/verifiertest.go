@@ -48,8 +48,16 @@ var hostile = []string{
 // RunConformance checks the behaviour every Verifier promises.
 func RunConformance(t *testing.T, v filters.Verifier, f Fixture) {
 	t.Run("Name", func(t *testing.T) {
-		if v.Name() == "" || v.Name() != v.Name() {
-			t.Errorf("Name() = %q: want a stable, non-empty name", v.Name())
+		// The name labels verdicts in manifests and rejection reasons: it
+		// must be a short lowercase identifier that grading does not change.
+		name := v.Name()
+		if !validName(name) {
+			t.Errorf("Name() = %q: want a non-empty lowercase identifier ([a-z][a-z0-9_-]*)", name)
+		}
+		v.Verify(f.Right, f.Reference)
+		v.Verify(f.Wrong, f.Reference)
+		if after := v.Name(); after != name {
+			t.Errorf("Name() changed from %q to %q after Verify", name, after)
 		}
 	})
 	t.Run("Right", func(t *testing.T) {
@@ -123,4 +131,17 @@ func checkReason(t *testing.T, got filters.Verdict) {
 	if got.Reason == "" || strings.ContainsAny(got.Reason, "\n\r") {
 		t.Errorf("Reason %q: want one non-empty line", got.Reason)
 	}
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
