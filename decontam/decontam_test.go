@@ -232,7 +232,7 @@ func TestBuiltinMatchesLoadDir(t *testing.T) {
 	if len(ms) == 0 || ms[0].Benchmark != sets[0].Name || ms[0].BenchmarkID != sets[0].Items[0].ID {
 		t.Errorf("Builtin.Check(%q) = %+v", q, ms)
 	}
-	ld, err := LoadDir(sharedBenchmarks, DefaultConfig())
+	ld, err := LoadDir(fullBenchmarksDir(t, "compare the built-in index with the benchmark text"), DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

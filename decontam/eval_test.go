@@ -1,8 +1,6 @@
 package decontam
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,44 +14,13 @@ import (
 // The evaluation set: every question of every shared benchmark, put through
 // each transformation below, mixed with the clean GSM8K training prompts.
 
-const (
-	sharedBenchmarks = "../../shared/benchmarks"
-	sharedGSM8KTrain = "../../shared/datasets/gsm8k/train.jsonl"
-)
-
 func readShared(t testing.TB) []Benchmark {
 	t.Helper()
-	if _, err := os.Stat(sharedBenchmarks); err != nil {
-		t.Skipf("shared benchmarks absent: %v", err)
-	}
-	sets, err := ReadDir(os.DirFS(sharedBenchmarks))
+	sets, err := ReadDir(os.DirFS(fullBenchmarksDir(t, "evaluate against every benchmark item")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return sets
-}
-
-// cleanPrompts returns the questions of GSM8K train.
-func cleanPrompts(t testing.TB) []string {
-	t.Helper()
-	f, err := os.Open(sharedGSM8KTrain)
-	if err != nil {
-		t.Skipf("shared GSM8K train absent: %v", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var rec struct {
-			Question string `json:"question"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, rec.Question)
-	}
-	return out
 }
 
 type transformation struct {
