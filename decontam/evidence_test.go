@@ -41,6 +41,20 @@ func fullBenchmarksDir(t testing.TB, purpose string) string {
 	return dir
 }
 
+// readGzBytes returns data decompressed.
+func readGzBytes(t testing.TB, data []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // readGz returns the decompressed contents of a gzipped file.
 func readGz(t testing.TB, name string) []byte {
 	t.Helper()
