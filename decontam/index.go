@@ -240,7 +240,6 @@ type scratch struct {
 	touched    []uint32
 	// postCount[post] counts the hits of one posting in the sliding window.
 	postCount []uint16
-	bestStart []uint32 // hits[bestStart:bestEnd] is the best window
 }
 
 type hit struct {
