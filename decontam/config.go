@@ -13,16 +13,21 @@ type Config struct {
 	// as a word) of the n-grams compared. Default 5. The built-in fingerprints
 	// were generated with the default; another value needs --benchmarks.
 	NgramSize int `yaml:"ngram_size"`
-	// Threshold is the score at or above which a record is flagged. The score
-	// is the fraction of a benchmark item's words covered by n-grams the
-	// record shares with it. Default 0.5.
+	// Threshold is the score at or above which a record is flagged. A
+	// benchmark item's score is the share of the weight of its indexed
+	// n-grams (each weighted by its rarity across the benchmarks, IDF) that
+	// the record holds within one window of about the item's length. Default
+	// 0.5.
 	Threshold float64 `yaml:"threshold"`
-	// MinMatchedWords: a match must cover at least this many of the item's
-	// words (all of them for shorter items). Default 5, one n-gram: the
-	// reviewed GSM8K-train flags (testdata/gsm8k_train_review.tsv) show the
-	// cost, five false positives that share one stock phrase ("find the
-	// value of the") with an 8-10 word item; 8 would drop those at some
-	// recall on truncated short items.
+	// MinMatchedWeight is the floor of distinctive matched content: a match
+	// must hold at least this much n-gram weight (in nats of IDF; an n-gram
+	// found in one benchmark item of the built-in corpus weighs about 9.6,
+	// one in a hundred items about 5), or all of an item's weight when the
+	// item has less. It keeps short items from matching on a stock phrase.
+	// Default 15.
+	MinMatchedWeight float64 `yaml:"min_matched_weight"`
+	// MinMatchedWords is ignored since fingerprints v2 (MinMatchedWeight
+	// replaces it); it is kept so recipes that set it still load.
 	MinMatchedWords int `yaml:"min_matched_words"`
 	// MinItemWords: benchmark items (or solutions) with fewer normalized words
 	// are not indexed, because a phrase that short ("Simplify 2x") cannot
@@ -32,9 +37,9 @@ type Config struct {
 	// common phrasing ("what is the value of"), not evidence of one item, and
 	// is ignored. Default 50.
 	MaxItemsPerNgram int `yaml:"max_items_per_ngram"`
-	// BloomFalsePositiveRate sizes the bloom filter in front of the exact
-	// n-gram table. A bloom false positive costs one exact lookup; it is never
-	// reported. Default 0.01.
+	// BloomFalsePositiveRate is ignored since fingerprints v2: the index of
+	// sampled n-grams is small enough to probe directly. It is kept so
+	// recipes that set it still load.
 	BloomFalsePositiveRate float64 `yaml:"bloom_false_positive_rate"`
 	// MatchSolutions also indexes the reference solutions of sets that have
 	// them, so a teacher response reciting a benchmark solution is caught.
@@ -70,15 +75,14 @@ type BenchmarkSpec struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		NgramSize:              5,
-		Threshold:              0.5,
-		MinMatchedWords:        5,
-		MinItemWords:           4,
-		MaxItemsPerNgram:       50,
-		BloomFalsePositiveRate: 0.01,
-		MatchSolutions:         true,
-		MaxReportedNgrams:      5,
-		Builtin:                true,
+		NgramSize:         5,
+		Threshold:         0.5,
+		MinMatchedWeight:  15,
+		MinItemWords:      4,
+		MaxItemsPerNgram:  50,
+		MatchSolutions:    true,
+		MaxReportedNgrams: 5,
+		Builtin:           true,
 	}
 }
 
@@ -99,14 +103,11 @@ func (c Config) Validate() error {
 	if c.MinItemWords < 1 {
 		bad = append(bad, "decontam.min_item_words must be >= 1")
 	}
-	if c.MinMatchedWords < 1 {
-		bad = append(bad, "decontam.min_matched_words must be >= 1")
+	if !(c.MinMatchedWeight >= 0 && c.MinMatchedWeight <= 1000) {
+		bad = append(bad, "decontam.min_matched_weight must be in [0, 1000]")
 	}
 	if c.MaxItemsPerNgram < 1 {
 		bad = append(bad, "decontam.max_items_per_ngram must be >= 1")
-	}
-	if !(c.BloomFalsePositiveRate > 0 && c.BloomFalsePositiveRate < 1) {
-		bad = append(bad, "decontam.bloom_false_positive_rate must be in (0, 1)")
 	}
 	if c.MaxReportedNgrams < 0 {
 		bad = append(bad, "decontam.max_reported_ngrams must be >= 0")

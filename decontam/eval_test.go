@@ -1,9 +1,8 @@
 package decontam
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -15,46 +14,6 @@ import (
 
 // The evaluation set: every question of every shared benchmark, put through
 // each transformation below, mixed with the clean GSM8K training prompts.
-
-const (
-	sharedBenchmarks = "../../shared/benchmarks"
-	sharedGSM8KTrain = "../../shared/datasets/gsm8k/train.jsonl"
-)
-
-func readShared(t testing.TB) []Benchmark {
-	t.Helper()
-	if _, err := os.Stat(sharedBenchmarks); err != nil {
-		t.Skipf("shared benchmarks absent: %v", err)
-	}
-	sets, err := ReadDir(os.DirFS(sharedBenchmarks))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sets
-}
-
-// cleanPrompts returns the questions of GSM8K train.
-func cleanPrompts(t testing.TB) []string {
-	t.Helper()
-	f, err := os.Open(sharedGSM8KTrain)
-	if err != nil {
-		t.Skipf("shared GSM8K train absent: %v", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var rec struct {
-			Question string `json:"question"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, rec.Question)
-	}
-	return out
-}
 
 type transformation struct {
 	name string
@@ -156,6 +115,122 @@ var transformations = []transformation{
 		v, _ := strconv.Atoi(q[loc[0]:loc[1]])
 		return q[:loc[0]] + strconv.Itoa(v+1+r.IntN(9)) + q[loc[1]:], true
 	}},
+	// paraphrase swaps common words for synonyms and moves the last
+	// sentence (usually the question) to the front. Reported, not gated:
+	// n-gram overlap is not built to see through rewording.
+	{"paraphrase", func(q string, _ *rand.Rand) (string, bool) {
+		words := strings.Fields(q)
+		changed := 0
+		for i, w := range words {
+			if s, ok := synonyms[strings.ToLower(w)]; ok {
+				words[i] = s
+				changed++
+			}
+		}
+		text := strings.Join(words, " ")
+		if sentences := sentenceRE.FindAllString(text, -1); len(sentences) >= 2 {
+			last := sentences[len(sentences)-1]
+			text = strings.TrimSpace(last) + " " + strings.TrimSpace(strings.TrimSuffix(text, last))
+			changed++
+		}
+		return text, changed > 0
+	}},
+}
+
+var sentenceRE = regexp.MustCompile(`[^.?!]+[.?!]*`)
+
+var synonyms = map[string]string{
+	"find": "determine", "how": "in what way", "many": "numerous", "total": "sum", "each": "every",
+	"buys": "purchases", "bought": "purchased", "has": "owns", "have": "own", "what": "which",
+	"number": "count", "is": "equals", "are": "happen to be", "the": "that", "of": "from",
+	"and": "plus", "if": "when", "gets": "receives", "money": "cash", "spend": "pay out",
+}
+
+// The evaluation is split in two halves by a hash of each case's key:
+// DefaultConfig was tuned looking only at the tuning half; the gates apply
+// to the held-out half, and both are reported.
+func heldOut(key string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return h.Sum32()%2 == 1
+}
+
+var halfNames = [2]string{"tuning", "held-out"}
+
+func half(key string) int {
+	if heldOut(key) {
+		return 1
+	}
+	return 0
+}
+
+// recallGates are the least recall on the held-out half, per
+// transformation; 0 reports without gating.
+var recallGates = map[string]float64{
+	"verbatim":           0.98,
+	"spacing+case":       0.98,
+	"instruction":        0.98,
+	"punctuation+quotes": 0.98,
+	"chat":               0.98,
+	"truncated70":        0.78,
+	"number-changed":     0.92,
+	"paraphrase":         0,
+}
+
+// TestRecall checks each transformation of the benchmark questions of
+// testdata/benchmarks against the built-in fingerprints: the share flagged
+// with the right item among the matches, per half.
+func TestRecall(t *testing.T) {
+	ix, err := Builtin(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	type counts struct{ positives, found int }
+	got := make([][2]counts, len(transformations))
+	var missed []string
+	for _, set := range excerptSets(t) {
+		for _, item := range set.Items {
+			h := half(set.Name + "/" + item.ID)
+			for ti, tr := range transformations {
+				text, ok := tr.apply(item.Question, r)
+				if !ok {
+					continue
+				}
+				c := &got[ti][h]
+				c.positives++
+				found := false
+				for _, m := range ix.Check(text) {
+					found = found || m.Benchmark == set.Name && m.BenchmarkID == item.ID
+				}
+				if found {
+					c.found++
+				} else if h == 0 && recallGates[tr.name] > 0 {
+					missed = append(missed, fmt.Sprintf("%s %s/%s: %.160q", tr.name, set.Name, item.ID, text))
+				}
+			}
+		}
+	}
+	t.Logf("%-20s %-9s %9s %7s   %-9s %9s %7s  %s", "transformation", "half", "positives", "recall", "half", "positives", "recall", "gate (held-out)")
+	for ti, tr := range transformations {
+		rec := func(h int) float64 { return float64(got[ti][h].found) / float64(got[ti][h].positives) }
+		gate := "reported"
+		if g := recallGates[tr.name]; g > 0 {
+			gate = fmt.Sprintf(">= %.2f", g)
+		}
+		t.Logf("%-20s %-9s %9d %7.4f   %-9s %9d %7.4f  %s", tr.name, halfNames[0], got[ti][0].positives, rec(0), halfNames[1], got[ti][1].positives, rec(1), gate)
+		if g := recallGates[tr.name]; rec(1) < g {
+			t.Errorf("%s: held-out recall %.4f < %.2f", tr.name, rec(1), g)
+		}
+	}
+	if testing.Verbose() {
+		for i, m := range missed {
+			if i == 40 {
+				break
+			}
+			t.Logf("missed (tuning half): %s", m)
+		}
+	}
 }
 
 // reviewFile holds the verdicts on the flagged GSM8K train prompts.
@@ -193,102 +268,122 @@ func readReview(t *testing.T) map[int]reviewEntry {
 	return out
 }
 
-type evalCounts struct{ positives, flagged, rightItem int }
+// maxFalsePositiveRate is the most a clean set may have flagged, per half.
+const maxFalsePositiveRate = 0.005
 
-func TestPrecisionRecall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("evaluation over all shared benchmarks")
-	}
-	sets := readShared(t)
-	clean := cleanPrompts(t)
-	ix, err := Build(sets, DefaultConfig())
+// TestFalsePositives checks clean sets against the built-in fingerprints:
+// the GSM8K train prompts (every flag must be reviewed in reviewFile; the
+// ones reviewed as template duplicates of a benchmark item are right to
+// flag), and documents of 2, 10 and 50 KB made of train prompts that are
+// clean on their own (long responses). The recorded MATH questions, the
+// competition-style clean set, are TestRecordedMath's.
+func TestFalsePositives(t *testing.T) {
+	ix, err := Builtin(DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	counts := make([]evalCounts, len(transformations))
-	missed := map[string][]string{}
-	for _, set := range sets {
-		for _, item := range set.Items {
-			for ti, tr := range transformations {
-				text, ok := tr.apply(item.Question, r)
-				if !ok {
-					continue
-				}
-				c := &counts[ti]
-				c.positives++
-				ms := ix.Check(text)
-				if len(ms) == 0 {
-					missed[tr.name] = append(missed[tr.name], set.Name+"/"+item.ID+": "+text)
-					continue
-				}
-				c.flagged++
-				for _, m := range ms {
-					if m.Benchmark == set.Name && m.BenchmarkID == item.ID {
-						c.rightItem++
-						break
-					}
-				}
-			}
-		}
-	}
+	prompts := cleanPrompts(t)
 	review := readReview(t)
-	falsePos := 0
-	var verdicts = map[string]int{}
-	for i, p := range clean {
+	var clean [2][]string
+	var flagged, falsePos, trueDup [2]int
+	for i, p := range prompts {
+		line := i + 1
+		h := half(strconv.Itoa(line))
 		ms := ix.Check(p)
 		if len(ms) == 0 {
+			clean[h] = append(clean[h], p)
 			continue
 		}
-		falsePos++
-		line := i + 1
-		verdict := "unreviewed"
-		if r, ok := review[line]; ok && r.benchmark == ms[0].Benchmark && r.benchmarkID == ms[0].BenchmarkID {
-			verdict = r.verdict
-		}
-		verdicts[verdict]++
-		if testing.Verbose() || verdict == "unreviewed" {
-			t.Logf("clean flagged (line %d, %s): %.4f %s/%s %q\n  %q", line, verdict, ms[0].Score, ms[0].Benchmark, ms[0].BenchmarkID, p, ms[0].MatchedNgrams)
+		flagged[h]++
+		rv, ok := review[line]
+		switch {
+		case !ok || rv.benchmark != ms[0].Benchmark || rv.benchmarkID != ms[0].BenchmarkID:
+			falsePos[h]++
+			t.Errorf("GSM8K train line %d: unreviewed flag: %.4f %s/%s %q\n  %q (review it in %s)", line, ms[0].Score, ms[0].Benchmark, ms[0].BenchmarkID, p, ms[0].MatchedNgrams, reviewFile)
+		case rv.verdict == "true-dup":
+			trueDup[h]++
+		default:
+			falsePos[h]++
 		}
 		delete(review, line)
 	}
-	for line, r := range review {
-		t.Logf("%s: line %d (%s/%s) is no longer flagged", reviewFile, line, r.benchmark, r.benchmarkID)
+	for line, rv := range review {
+		t.Logf("%s: line %d (%s/%s, %s) is no longer flagged", reviewFile, line, rv.benchmark, rv.benchmarkID, rv.verdict)
 	}
-	var tot evalCounts
-	t.Logf("%-20s %9s %8s %7s %9s %10s", "transformation", "positives", "flagged", "recall", "precision", "right item")
-	for ti, c := range counts {
-		tot.positives += c.positives
-		tot.flagged += c.flagged
-		tot.rightItem += c.rightItem
-		t.Logf("%-20s %9d %8d %7.4f %9.4f %10.4f", transformations[ti].name, c.positives, c.flagged,
-			float64(c.flagged)/float64(c.positives), float64(c.flagged)/float64(c.flagged+falsePos), float64(c.rightItem)/float64(c.flagged))
+	for h := range 2 {
+		n := len(clean[h]) + flagged[h]
+		rate := float64(falsePos[h]) / float64(n)
+		t.Logf("GSM8K train, %-8s half: %d prompts, %d flagged (%d template duplicates, %d false positives): false-positive rate %.4f",
+			halfNames[h], n, flagged[h], trueDup[h], falsePos[h], rate)
+		if h == 1 && rate > maxFalsePositiveRate {
+			t.Errorf("GSM8K train held-out false-positive rate %.4f > %.4f", rate, maxFalsePositiveRate)
+		}
 	}
-	recall := float64(tot.flagged) / float64(tot.positives)
-	precision := float64(tot.flagged) / float64(tot.flagged+falsePos)
-	t.Logf("%-20s %9d %8d %7.4f %9.4f %10.4f", "overall", tot.positives, tot.flagged, recall, precision, float64(tot.rightItem)/float64(tot.flagged))
-	t.Logf("clean GSM8K-train prompts: %d, flagged: %d", len(clean), falsePos)
-	// The flagged train prompts reviewed as template duplicates of a
-	// benchmark item are right to flag: counted as true positives, the
-	// rest (reviewed false positives and unreviewed flags) as false.
-	truePos := tot.flagged + verdicts["true-dup"]
-	reviewedPrecision := float64(truePos) / float64(truePos+falsePos-verdicts["true-dup"])
-	t.Logf("reviewed (%s): %d true-dup, %d false-positive, %d unreviewed; precision %.5f counting every flag as a false positive, %.5f with the reviewed verdicts",
-		reviewFile, verdicts["true-dup"], verdicts["false-positive"], verdicts["unreviewed"], precision, reviewedPrecision)
-	if testing.Verbose() {
-		for name, ms := range missed {
-			for i, m := range ms {
-				if i == 15 {
-					break
+	for _, size := range []struct {
+		kb, docs int
+	}{{2, 600}, {10, 400}, {50, 200}} {
+		for h := range 2 {
+			docs := longDocs(clean[h], size.kb<<10, size.docs, uint64(h+1))
+			n := 0
+			for i, d := range docs {
+				if ms := ix.Check(d); len(ms) > 0 {
+					n++
+					t.Logf("%d KB document %d (%s half) flagged: %.4f %s/%s %q", size.kb, i, halfNames[h], ms[0].Score, ms[0].Benchmark, ms[0].BenchmarkID, ms[0].MatchedNgrams)
 				}
-				t.Logf("missed %s: %.200q", name, m)
+			}
+			rate := float64(n) / float64(len(docs))
+			t.Logf("clean %2d KB documents, %-8s half: %d of %d flagged: false-positive rate %.4f", size.kb, halfNames[h], n, len(docs), rate)
+			if rate > maxFalsePositiveRate {
+				t.Errorf("%d KB documents (%s half): false-positive rate %.4f > %.4f", size.kb, halfNames[h], rate, maxFalsePositiveRate)
 			}
 		}
 	}
-	if recall < 0.95 {
-		t.Errorf("recall %.4f < 0.95", recall)
+}
+
+// recordedMathBenchmark are the recorded MATH questions (by idx) that are
+// MATH-500 items, or a template sibling of one, with the item each is.
+// Every other recorded question is clean; issue 10 lists seven that an
+// earlier scorer flagged on stock phrasing alone ("express your answer as a
+// common fraction", "what is the value of x", "the least common multiple
+// of", "how many numbers are in the list").
+var recordedMathBenchmark = map[int]string{
+	18: "math500/test/prealgebra/954.json",
+	28: "math500/test/prealgebra/1139.json",
+	43: "math500/test/prealgebra/1512.json",
+	68: "math500/test/prealgebra/1961.json",
+	// Template sibling: "A number is selected at random from 1 through
+	// 100, inclusive. What is the probability that the number is a divisor
+	// of 50?" against the item's "... is a multiple of 3?". It repeats the
+	// item's whole setup and question stem with one condition changed, the
+	// kind of template duplicate flagged in GSM8K train too
+	// (testdata/gsm8k_train_review.tsv); we flag it on purpose.
+	97: "math500/test/prealgebra/1742.json",
+}
+
+// TestRecordedMath checks the 60 recorded MATH questions, real competition
+// problems: the MATH-500 items and the sibling are flagged with the right
+// item first, and nothing else is.
+func TestRecordedMath(t *testing.T) {
+	ix, err := Builtin(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if precision < 0.99 {
-		t.Errorf("precision %.4f < 0.99", precision)
+	qs := recordedMathQuestions(t)
+	if len(qs) != 60 {
+		t.Fatalf("%s: %d questions, want 60", mathRecordings, len(qs))
 	}
+	falsePos := 0
+	for _, q := range qs {
+		ms := ix.Check(q.Question)
+		want, isBench := recordedMathBenchmark[q.Idx]
+		switch {
+		case isBench && (len(ms) == 0 || ms[0].Benchmark+"/"+ms[0].BenchmarkID != want):
+			t.Errorf("idx %d is %s but Check = %+v", q.Idx, want, ms)
+		case !isBench && len(ms) > 0:
+			falsePos++
+			t.Errorf("idx %d is clean but flagged: %.4f %s/%s %q\n  %.200q", q.Idx, ms[0].Score, ms[0].Benchmark, ms[0].BenchmarkID, ms[0].MatchedNgrams, q.Question)
+		}
+	}
+	t.Logf("recorded MATH questions: %d benchmark items and siblings flagged; %d of %d clean questions flagged (false-positive rate %.4f)",
+		len(recordedMathBenchmark), falsePos, len(qs)-len(recordedMathBenchmark), float64(falsePos)/float64(len(qs)-len(recordedMathBenchmark)))
 }

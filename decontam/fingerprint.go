@@ -2,16 +2,21 @@ package decontam
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 )
 
-// fingerprints are what the index is built from: per benchmark item, the
-// hashes of its n-grams in order, and metadata. They hold no benchmark text,
-// so they can ship inside the binary (see Builtin) and be merged.
+// fingerprints are what the index is built from: per benchmark item, a
+// sample of its n-gram hashes with their rarity weights, and metadata. They
+// hold no benchmark text, and not enough of each item's n-grams, nor their
+// order, to rebuild it (TestFingerprintAttack), so they can ship inside the
+// binary (see Builtin) and be merged.
 type fingerprints struct {
 	n     int
 	sets  []BenchmarkInfo
@@ -29,10 +34,11 @@ type partPrint struct {
 	item  int32 // index into items
 	kind  partKind
 	words int32 // normalized words
-	// grams are the hashes of the part's n-grams, in order (words-n+1 of
-	// them), or, when the part is shorter than n words, the one hash of all
-	// its words.
-	grams []uint64
+	// grams are the part's sampled n-gram keys (see sampleGrams), ascending,
+	// or, when the part is shorter than n words, the one key of all its
+	// words. weights[i] is the rarity of grams[i] (see idfWeight).
+	grams   []uint32
+	weights []uint8
 }
 
 type partKind uint8
@@ -42,11 +48,32 @@ const (
 	partSolution
 )
 
-// fingerprint normalizes and hashes benchmark text.
+// Sampling: a part keeps the ceil(1/sampleEvery) share of its distinct
+// n-grams whose hashes are smallest, and at least minSample of them (all of
+// a short part's). The checked text is not sampled: every one of its n-grams
+// is looked up, so any stored n-gram of an item the text contains is found.
+const (
+	sampleEvery = 5
+	minSample   = 4
+	// sampleMaxDF: n-grams found in more items than this are stock phrasing;
+	// they are sampled only when a part has too few others.
+	sampleMaxDF = 20
+)
+
+// idfWeight quantizes the inverse document frequency ln(items/df) of an
+// n-gram found in df of the corpus's items to 1/16ths, at least 1.
+func idfWeight(items, df int) uint8 {
+	w := math.Round(16 * math.Log(float64(items)/float64(df)))
+	return uint8(min(max(w, 1), 255))
+}
+
+// fingerprint normalizes and hashes benchmark text, and samples and weighs
+// the n-grams by their rarity across all items of sets.
 func fingerprint(sets []Benchmark, n int) *fingerprints {
 	fp := &fingerprints{n: n}
 	var w words
 	var prefix []uint64
+	var all [][]uint32 // distinct keys of each part, as fp.parts
 	for _, b := range sets {
 		set := int32(len(fp.sets))
 		fp.sets = append(fp.sets, BenchmarkInfo{Name: b.Name, Version: b.Version, Items: len(b.Items)})
@@ -59,20 +86,63 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 					continue
 				}
 				prefix = prefixHashes(prefix, w.hashes)
-				p := partPrint{item: item, kind: partKind(kind), words: int32(w.len())}
+				var keys []uint32
 				if w.len() < n {
-					p.grams = []uint64{gramHash(prefix, 0, w.len())}
+					keys = []uint32{gramKey(gramHash(prefix, 0, w.len()))}
 				} else {
-					p.grams = make([]uint64, w.len()-n+1)
-					for i := range p.grams {
-						p.grams[i] = gramHash(prefix, i, n)
+					keys = make([]uint32, w.len()-n+1)
+					for i := range keys {
+						keys[i] = gramKey(gramHash(prefix, i, n))
 					}
+					slices.Sort(keys)
+					keys = slices.Compact(keys)
 				}
-				fp.parts = append(fp.parts, p)
+				all = append(all, keys)
+				fp.parts = append(fp.parts, partPrint{item: item, kind: partKind(kind), words: int32(w.len())})
 			}
 		}
 	}
+	// Document frequency: the number of items with the n-gram in a part.
+	df := map[uint32]int32{}
+	lastItem := map[uint32]int32{}
+	for i, keys := range all {
+		it := fp.parts[i].item
+		for _, k := range keys {
+			if last, ok := lastItem[k]; !ok || last != it {
+				df[k]++
+				lastItem[k] = it
+			}
+		}
+	}
+	for i, keys := range all {
+		p := &fp.parts[i]
+		p.grams = sampleGrams(keys, func(k uint32) int { return int(df[k]) })
+		p.weights = make([]uint8, len(p.grams))
+		for j, k := range p.grams {
+			p.weights[j] = idfWeight(len(fp.items), int(df[k]))
+		}
+	}
 	return fp
+}
+
+// sampleGrams returns the sample of a part's distinct n-gram keys (sorted)
+// that the fingerprints keep, ascending: the smallest ceil(len/sampleEvery),
+// at least minSample, preferring n-grams in at most sampleMaxDF items.
+func sampleGrams(keys []uint32, df func(uint32) int) []uint32 {
+	k := max((len(keys)+sampleEvery-1)/sampleEvery, min(len(keys), minSample))
+	out := make([]uint32, 0, k)
+	for _, g := range keys {
+		if len(out) < k && df(g) <= sampleMaxDF {
+			out = append(out, g)
+		}
+	}
+	for _, g := range keys {
+		if len(out) < k && df(g) > sampleMaxDF {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // merge returns fp with the sets of other added; a set of other replaces a
@@ -123,12 +193,15 @@ var ErrNgramSize = errors.New("decontam: n-gram size mismatch")
 // ErrFingerprintFormat is returned for a fingerprint file this version cannot read.
 var ErrFingerprintFormat = errors.New("decontam: bad fingerprint file")
 
-const fingerprintMagic = "syllabus-decontam-fingerprints-v1\n"
+const fingerprintMagic = "syllabus-decontam-fingerprints-v2\n"
 
 // WriteFingerprints writes the fingerprints of sets, for n-grams of n words,
 // in the format Builtin embeds and LoadFingerprints reads: gzip over a magic
-// line, then varints and little-endian 48-bit hashes. The file holds set
-// names, versions and item ids, word counts and n-gram hashes; no text.
+// line, then varints. The file holds set names, versions and item ids; per
+// question and solution its word count and a sample of its n-grams as
+// 32-bit hashes, ascending (so not in text order), each with a one-byte
+// rarity weight; no text. See the package documentation for what that
+// reveals.
 func WriteFingerprints(w io.Writer, sets []Benchmark, n int) error {
 	if n < 1 || n > maxNgramSize {
 		return fmt.Errorf("%w: n = %d", ErrNgramSize, n)
@@ -163,10 +236,13 @@ func (fp *fingerprints) write(w io.Writer) error {
 		uvarint(uint64(p.item))
 		uvarint(uint64(p.kind))
 		uvarint(uint64(p.words))
+		uvarint(uint64(len(p.grams)))
+		prev := uint32(0)
 		for _, g := range p.grams {
-			binary.LittleEndian.PutUint64(buf[:8], g)
-			bw.Write(buf[:gramBytes])
+			uvarint(uint64(g - prev))
+			prev = g
 		}
+		bw.Write(p.weights)
 	}
 	if err := bw.Flush(); err != nil {
 		return err
@@ -182,7 +258,7 @@ func readFingerprints(r io.Reader) (fp *fingerprints, err error) {
 	br := bufio.NewReader(zr)
 	magic := make([]byte, len(fingerprintMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != fingerprintMagic {
-		return nil, fmt.Errorf("%w: not a v1 fingerprint file", ErrFingerprintFormat)
+		return nil, fmt.Errorf("%w: not a v2 fingerprint file (regenerate it with decontam/cmd/fingerprints)", ErrFingerprintFormat)
 	}
 	var readErr error
 	uvarint := func(limit uint64) uint64 {
@@ -221,26 +297,33 @@ func readFingerprints(r io.Reader) (fp *fingerprints, err error) {
 		fp.items = append(fp.items, itemMeta{set: int32(uvarint(nsets - 1)), id: str()})
 	}
 	nparts := uvarint(1 << 31)
-	var buf [8]byte
 	for i := uint64(0); i < nparts && readErr == nil; i++ {
 		p := partPrint{item: int32(uvarint(nitems - 1)), kind: partKind(uvarint(1)), words: int32(uvarint(1 << 30))}
-		ngrams := 1
-		if int(p.words) >= fp.n {
-			ngrams = int(p.words) - fp.n + 1
-		}
-		if p.words < 1 && readErr == nil {
-			readErr = errors.New("part with no words")
+		ngrams := int(uvarint(uint64(max(p.words, 1))))
+		if (p.words < 1 || ngrams < 1) && readErr == nil {
+			readErr = errors.New("part with no words or no n-grams")
 		}
 		if readErr != nil {
 			break
 		}
-		p.grams = make([]uint64, 0, min(ngrams, 1<<16))
-		for range ngrams {
-			if _, err := io.ReadFull(br, buf[:gramBytes]); err != nil {
-				readErr = err
-				break
+		p.grams = make([]uint32, ngrams)
+		prev := uint64(0)
+		for j := range p.grams {
+			d := uvarint(math.MaxUint32)
+			if j > 0 && d == 0 && readErr == nil {
+				readErr = errors.New("n-gram keys not ascending")
 			}
-			p.grams = append(p.grams, binary.LittleEndian.Uint64(buf[:]))
+			prev += d
+			if prev > math.MaxUint32 && readErr == nil {
+				readErr = errors.New("n-gram key out of range")
+			}
+			p.grams[j] = uint32(prev)
+		}
+		p.weights = make([]uint8, ngrams)
+		if readErr == nil {
+			if _, err := io.ReadFull(br, p.weights); err != nil {
+				readErr = err
+			}
 		}
 		fp.parts = append(fp.parts, p)
 	}
@@ -263,6 +346,9 @@ func (fp *fingerprints) check() error {
 	for _, p := range fp.parts {
 		if p.item < 0 || int(p.item) >= len(fp.items) {
 			return fmt.Errorf("part: item %d out of range", p.item)
+		}
+		if !slices.IsSortedFunc(p.grams, cmp.Compare[uint32]) {
+			return errors.New("part: n-gram keys not ascending")
 		}
 	}
 	return nil

@@ -56,16 +56,23 @@ func prefixHashes(prefix []uint64, hashes []uint64) []uint64 {
 	return prefix
 }
 
-// gramBits is the width of n-gram hashes. 48 bits keep the embedded
-// fingerprints small; with under a million indexed n-grams, a text's n-gram
-// collides with one by chance with probability below 4e-9, and a match needs
-// a chain of n-grams covering a large part of one item, so chance collisions
-// do not produce reports.
+// gramBits is the width of n-gram hashes as computed; gramKey keeps 32 of
+// those bits in the fingerprints and the index. With under a million indexed
+// n-grams, a text's n-gram equals one by chance with probability below
+// 2.4e-4, and a match needs rare n-grams of one item together in a window,
+// so chance collisions do not produce reports.
 const (
-	gramBits  = 48
-	gramBytes = gramBits / 8
-	gramMask  = 1<<gramBits - 1
+	gramBits = 48
+	gramMask = 1<<gramBits - 1
 )
+
+// gramKey is the 32-bit key of an n-gram hash, never 0 (an empty table slot).
+func gramKey(g uint64) uint32 {
+	if k := uint32(g); k != 0 {
+		return k
+	}
+	return 1
+}
 
 // gramHash is the hash of the L words starting at word i, given prefix from
 // prefixHashes. L <= maxNgramSize.

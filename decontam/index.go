@@ -6,15 +6,16 @@ import (
 	"slices"
 	"sort"
 	"sync"
-
-	"github.com/bits-and-blooms/bloom/v3"
 )
 
 // Match is one benchmark item a text overlaps.
 type Match struct {
-	Benchmark   string  // set name, e.g. "gsm8k"
-	BenchmarkID string  // the item's id within the set
-	Score       float64 // fraction of the item's words covered by shared n-grams, in (0, 1]
+	Benchmark   string // set name, e.g. "gsm8k"
+	BenchmarkID string // the item's id within the set
+	// Score is the share of the item's sampled n-gram weight (rarity across
+	// the benchmarks) that the text holds within one window of about the
+	// item's length, in (0, 1].
+	Score float64
 	// MatchedNgrams are n-grams of the checked text (normalized) found in
 	// the item, in text order, at most Config.MaxReportedNgrams of them.
 	MatchedNgrams []string
@@ -27,71 +28,43 @@ type BenchmarkInfo struct {
 	Items   int
 }
 
-// Index holds the n-grams of benchmark items: a bloom filter in front of an
-// exact hash table, so a bloom false positive costs one table lookup and is
-// never reported. An Index is immutable once built and safe for concurrent
-// use by any number of goroutines.
+// Index holds the sampled n-grams of benchmark items in an open-addressing
+// hash table of 32-bit keys. An Index is immutable once built and safe for
+// concurrent use by any number of goroutines.
 type Index struct {
 	cfg   Config
 	fp    *fingerprints
 	parts []indexedPart
-	// table is an open-addressing hash table (linear probing) of the
-	// distinct indexed n-gram hashes with their postings, so a lookup
-	// touches one cache line, or two for an n-gram with several postings.
-	table     []slot
-	tableMask uint64
-	ngrams    int // occupied slots
-	nposts    int // postings, inline or in posts
-	// posts are the postings of n-grams that have more than one.
-	posts       []posting
-	bloom       *bloom.BloomFilter
-	bloomBlocks uint64 // 512-bit blocks
-	bloomK      uint32
-	// bloomWords are the filter's bits (bloom.BitSet().Bytes()), read
-	// directly on the hot path.
-	bloomWords []uint64
+	// keys is the table probed for every n-gram of a text (linear probing,
+	// 0 is empty); vals[i] are the postings of keys[i]: posts[vals[i].a:vals[i].b].
+	keys    []uint32
+	vals    []postRange
+	shift   uint // 32 - log2(len(keys))
+	ngrams  int  // occupied slots
+	posts   []posting
+	weights []uint16 // weights[post] (idfWeight units)
 	// shortLens are the word counts, below n, of indexed parts shorter than
-	// n; such parts match only in full.
-	shortLens []int
-	// shortTable is a small open-addressing table of the hashes of those
-	// parts (the whole part is its one n-gram), probed for every run of
-	// shortLens words of a text instead of the bloom filter and the big
-	// table: there are few of them, so it stays in the L1 cache.
-	shortTable []slot
-	shortMask  uint64
+	// n; such parts match only in full, through shortKeys/shortVals.
+	shortLens  []int
+	shortKeys  []uint32
+	shortVals  []postRange
+	shortShift uint
 }
 
-// slot is an entry of an index table: an n-gram hash and where its
-// postings are.
-type slot struct {
-	// key is the n-gram hash | slotUsed, | slotInline when the n-gram has
-	// one posting; 0 is an empty slot.
-	key uint64
-	// a, b are the posting (part, pos) when inline, else the range
-	// posts[a:b].
-	a, b uint32
-}
+type postRange struct{ a, b uint32 }
 
-const (
-	slotUsed   = 1 << 62
-	slotInline = 1 << 63
-)
-
-func (s slot) gram() uint64 { return s.key & gramMask }
+// posting says an n-gram is in a part.
+type posting struct{ part uint32 }
 
 type indexedPart struct {
 	item  int32 // index into fp.items
 	words int32
-	// minHits is the fewest hits on the part that can make a score at or
-	// above the threshold: a chain of c hits covers at most c*min(n, words)
-	// words. Parts with fewer hits are not scored.
-	minHits int32
-}
-
-// posting says an n-gram starts at word pos of a part.
-type posting struct {
-	part uint32
-	pos  uint32
+	// total is the weight of the part's indexed n-grams; need is the least
+	// matched weight that is flagged: Threshold of total, and at least
+	// MinMatchedWeight (or all of total, when smaller).
+	total, need uint32
+	// window is the span of text, in words, that one match may cover.
+	window uint32
 }
 
 // Build indexes benchmark sets.
@@ -111,174 +84,108 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 	}
 	ix := &Index{cfg: cfg, fp: fp}
 	type entry struct {
-		gram      uint64
-		part, pos uint32
+		key    uint32
+		part   uint32
+		weight uint8
 	}
-	var entries []entry
-	var kept []slot
+	var entries, shortEntries []entry
 	short := map[int]bool{}
 	for _, p := range fp.parts {
 		if int(p.words) < cfg.MinItemWords || p.kind == partSolution && !cfg.MatchSolutions {
 			continue
 		}
 		part := uint32(len(ix.parts))
-		ix.parts = append(ix.parts, indexedPart{item: p.item, words: p.words, minHits: minHits(int(p.words), cfg)})
-		for pos, g := range p.grams {
-			entries = append(entries, entry{g, part, uint32(pos)})
-		}
-		if int(p.words) < fp.n {
-			short[int(p.words)] = true
+		ix.parts = append(ix.parts, indexedPart{item: p.item, words: p.words})
+		for i, g := range p.grams {
+			e := entry{g, part, p.weights[i]}
+			if int(p.words) < fp.n {
+				shortEntries = append(shortEntries, e)
+				short[int(p.words)] = true
+			} else {
+				entries = append(entries, e)
+			}
 		}
 	}
 	for L := range short {
 		ix.shortLens = append(ix.shortLens, L)
 	}
 	sort.Ints(ix.shortLens)
-	slices.SortFunc(entries, func(a, b entry) int {
-		if c := cmp.Compare(a.gram, b.gram); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.part, b.part); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.pos, b.pos)
-	})
-	for i := 0; i < len(entries); {
-		j, items, last := i, 0, int32(-1)
-		for ; j < len(entries) && entries[j].gram == entries[i].gram; j++ {
-			if it := ix.parts[entries[j].part].item; it != last {
-				items, last = items+1, it
+	// group sorts entries by key and fills a table with their postings,
+	// dropping keys found in more than MaxItemsPerNgram items.
+	group := func(entries []entry) (keys []uint32, vals []postRange, shift uint, used int) {
+		slices.SortFunc(entries, func(a, b entry) int {
+			if c := cmp.Compare(a.key, b.key); c != 0 {
+				return c
 			}
+			return cmp.Compare(a.part, b.part)
+		})
+		type kv struct {
+			key uint32
+			r   postRange
 		}
-		if items <= cfg.MaxItemsPerNgram {
-			s := slot{key: entries[i].gram | slotUsed}
-			if j == i+1 {
-				s.key |= slotInline
-				s.a, s.b = entries[i].part, entries[i].pos
-			} else {
-				s.a = uint32(len(ix.posts))
-				for _, e := range entries[i:j] {
-					ix.posts = append(ix.posts, posting{e.part, e.pos})
+		var kept []kv
+		for i := 0; i < len(entries); {
+			j, items, last := i, 0, int32(-1)
+			for ; j < len(entries) && entries[j].key == entries[i].key; j++ {
+				if it := ix.parts[entries[j].part].item; it != last {
+					items, last = items+1, it
 				}
-				s.b = uint32(len(ix.posts))
 			}
-			kept = append(kept, s)
-			ix.nposts += j - i
+			if items <= cfg.MaxItemsPerNgram {
+				r := postRange{uint32(len(ix.posts)), 0}
+				for _, e := range entries[i:j] {
+					ix.posts = append(ix.posts, posting{e.part})
+					ix.weights = append(ix.weights, uint16(e.weight))
+					ix.parts[e.part].total += uint32(e.weight)
+				}
+				r.b = uint32(len(ix.posts))
+				kept = append(kept, kv{entries[i].key, r})
+			}
+			i = j
 		}
-		i = j
+		// Load factor at most 1/2: a miss, the common case, reads about
+		// 1.5 keys, nearly always in one cache line.
+		size, bits := 8, uint(3)
+		for size < 2*len(kept) {
+			size, bits = size*2, bits+1
+		}
+		keys, vals, shift = make([]uint32, size), make([]postRange, size), 32-bits
+		for _, e := range kept {
+			i := slotOf(e.key, shift)
+			for keys[i] != 0 {
+				i = (i + 1) & uint32(size-1)
+			}
+			keys[i], vals[i] = e.key, e.r
+		}
+		return keys, vals, shift, len(kept)
 	}
-	ix.ngrams = len(kept)
-	// Load factor at most 2/3: a successful lookup reads 1.5 slots on
-	// average, four to a cache line.
-	ix.table, ix.tableMask = newTable(kept, len(kept)*3/2)
-	ix.buildShortTable(fp)
-	// The filter is sized by bloom/v3 from the data and the configured
-	// false-positive rate, and stored in its bitset. Its keys are already
-	// uniform hashes, so the bit locations come from them directly instead
-	// of hashing them again with murmur3, and all k bits of a key lie in one
-	// 512-bit block (one cache line), so a lookup touches one line instead
-	// of k. Blocking costs a little false-positive rate at equal size, which
-	// the 20% extra bits below pay back (TestBloomFalsePositiveRate).
-	m, k := bloom.EstimateParameters(uint(max(ix.ngrams, 1)), cfg.BloomFalsePositiveRate)
-	m = (m*6/5 + 511) / 512 * 512
-	ix.bloom = bloom.New(min(m, 1<<40), min(k, 7)) // k*9 bits of one hash pick the bits in a block
-	ix.bloomBlocks, ix.bloomK = uint64(ix.bloom.Cap()/512), uint32(ix.bloom.K())
-	bits := ix.bloom.BitSet()
-	ix.bloomWords = bits.Bytes()
-	for _, s := range kept {
-		block, h := ix.bloomHashes(s.gram())
-		for i := uint32(0); i < ix.bloomK; i++ {
-			bit := h & 511
-			ix.bloomWords[block+bit>>6] |= 1 << (bit & 63)
-			h >>= 9
-		}
+	ix.keys, ix.vals, ix.shift, ix.ngrams = group(entries)
+	ix.shortKeys, ix.shortVals, ix.shortShift, _ = group(shortEntries)
+	for i := range ix.parts {
+		p := &ix.parts[i]
+		p.need = uint32(cfg.Threshold*float64(p.total) + 0.999999)
+		p.need = max(p.need, min(uint32(cfg.MinMatchedWeight*16), p.total), 1)
+		p.window = uint32(p.words) + uint32(p.words)/4 + uint32(2*cfg.NgramSize)
 	}
 	return ix, nil
 }
 
-// minHits returns the fewest hits on a part of the given number of words
-// whose chain can score at or above cfg.Threshold with at least
-// cfg.MinMatchedWords covered; it uses the same arithmetic as score, so
-// skipping parts with fewer hits changes no result.
-func minHits(words int, cfg Config) int32 {
-	span := min(cfg.NgramSize, words)
-	for c := 1; ; c++ {
-		covered := min(c*span, words)
-		if float64(covered)/float64(words) >= cfg.Threshold && covered >= min(cfg.MinMatchedWords, words) {
-			return int32(c)
-		}
-		if covered == words {
-			return int32(c) // score 1: every threshold in (0, 1] is met
+// slotOf is the home slot of key in a table of 2^(32-shift) slots
+// (Fibonacci hashing, so keys that differ only in high bits spread).
+func slotOf(key uint32, shift uint) uint32 { return key * 0x9E3779B1 >> shift }
+
+// find returns the postings of key, or an empty range.
+func find(keys []uint32, vals []postRange, shift uint, key uint32) postRange {
+	mask := uint32(len(keys) - 1)
+	for i := slotOf(key, shift); ; i = (i + 1) & mask {
+		switch keys[i] {
+		case key:
+			return vals[i]
+		case 0:
+			return postRange{}
 		}
 	}
 }
-
-// newTable returns an open-addressing table of slots with at least
-// minSize entries (a power of two, at least 8), and its index mask.
-func newTable(slots []slot, minSize int) ([]slot, uint64) {
-	size := uint64(8)
-	for size < uint64(minSize) {
-		size <<= 1
-	}
-	table := make([]slot, size)
-	mask := size - 1
-	for _, s := range slots {
-		i := s.gram() & mask
-		for table[i].key != 0 {
-			i = (i + 1) & mask
-		}
-		table[i] = s
-	}
-	return table, mask
-}
-
-// find returns the slot of n-gram hash g in table, or an empty slot.
-func find(table []slot, mask, g uint64) slot {
-	for i := g & mask; ; i = (i + 1) & mask {
-		s := table[i]
-		if s.key == 0 || s.key&(gramMask|slotUsed) == g|slotUsed {
-			return s
-		}
-	}
-}
-
-// buildShortTable fills ix.shortTable with the indexed hashes of parts
-// shorter than n words.
-func (ix *Index) buildShortTable(fp *fingerprints) {
-	var short []slot
-	for _, p := range fp.parts {
-		if int(p.words) >= fp.n || len(p.grams) != 1 {
-			continue
-		}
-		if s := ix.lookup(p.grams[0]); s.key != 0 && !slices.Contains(short, s) {
-			short = append(short, s)
-		}
-	}
-	ix.shortTable, ix.shortMask = newTable(short, 4*len(short))
-}
-
-// bloomHashes returns the first word of g's block and the hash whose 9-bit
-// slices pick g's bits in it.
-func (ix *Index) bloomHashes(g uint64) (block uint64, h uint64) {
-	return (g & 0xFFFFFFFF) * ix.bloomBlocks >> 32 * 8, mix64(g)
-}
-
-// bloomHas reports whether g may be indexed (false: certainly not).
-func (ix *Index) bloomHas(g uint64) bool {
-	block, h := ix.bloomHashes(g)
-	words := ix.bloomWords[block : block+8]
-	for i := uint32(0); i < ix.bloomK; i++ {
-		bit := h & 511
-		if words[bit>>6]&(1<<(bit&63)) == 0 {
-			return false
-		}
-		h >>= 9
-	}
-	return true
-}
-
-// lookup returns the slot of g in the index, or an empty slot.
-func (ix *Index) lookup(g uint64) slot { return find(ix.table, ix.tableMask, g) }
 
 // Merge returns an index over the sets of ix and other, built with ix's
 // config; a set of other replaces a set of ix with the same name (so
@@ -301,51 +208,24 @@ func (ix *Index) Config() Config { return ix.cfg }
 
 // IndexStats describes an index's size.
 type IndexStats struct {
-	Items       int // benchmark items
-	Parts       int // indexed questions and solutions
-	Ngrams      int // distinct indexed n-grams
-	Postings    int // (n-gram, item, position) entries
-	BloomBits   uint
-	BloomHashes uint
-	// BloomFalsePositiveRate is the bloom filter's false-positive rate,
-	// measured on keys not in the index (a false positive only costs an
-	// exact lookup, it is never reported).
-	BloomFalsePositiveRate float64
+	Items    int // benchmark items
+	Parts    int // indexed questions and solutions
+	Ngrams   int // distinct indexed n-grams (the sample the fingerprints keep)
+	Postings int // (n-gram, part) entries
 	// Bytes is the memory the index's lookup structures hold.
 	Bytes int64
 }
 
 // Stats reports the index's size.
 func (ix *Index) Stats() IndexStats {
-	s := IndexStats{
-		Items:       len(ix.fp.items),
-		Parts:       len(ix.parts),
-		Ngrams:      ix.ngrams,
-		Postings:    ix.nposts,
-		BloomBits:   ix.bloom.Cap(),
-		BloomHashes: ix.bloom.K(),
+	return IndexStats{
+		Items:    len(ix.fp.items),
+		Parts:    len(ix.parts),
+		Ngrams:   ix.ngrams,
+		Postings: len(ix.posts),
+		Bytes: int64(len(ix.keys))*12 + int64(len(ix.shortKeys))*12 + int64(len(ix.posts))*6 +
+			int64(len(ix.parts))*20,
 	}
-	s.BloomFalsePositiveRate = ix.measureFalsePositiveRate(100_000)
-	s.Bytes = int64(len(ix.table))*16 + int64(len(ix.posts))*8 + int64(len(ix.shortTable))*16 +
-		int64(len(ix.parts))*12 + int64(s.BloomBits/8)
-	return s
-}
-
-// measureFalsePositiveRate tests the bloom filter with n pseudo-random keys
-// that are not indexed.
-func (ix *Index) measureFalsePositiveRate(n int) float64 {
-	fp, tested := 0, 0
-	for i := uint64(1); tested < n; i++ {
-		g := mix64(i*0x9E3779B97F4A7C15) & gramMask
-		if ix.lookup(g).key != 0 {
-			continue
-		}
-		tested++
-		if ix.bloomHas(g) {
-			fp++
-		}
-	}
-	return float64(fp) / float64(n)
 }
 
 // scratch is the per-call working memory of Check, pooled.
@@ -353,19 +233,19 @@ type scratch struct {
 	words  words
 	prefix []uint64
 	hits   []hit
-	chain  []hit
-	best   []hit
-	tails  []int32
-	parent []int32
-	// partHits[p] counts the hits on part p during one Check (zero between
-	// calls); touched lists the parts with hits.
-	partHits []int32
-	touched  []uint32
+	// partWeight[p] sums the weights of the hits on part p during one
+	// Check, an upper bound of its score (zero between calls); touched
+	// lists the parts with hits.
+	partWeight []uint32
+	touched    []uint32
+	// postCount[post] counts the hits of one posting in the sliding window.
+	postCount []uint16
 }
 
 type hit struct {
-	part, pos uint32 // where in the benchmark part
-	cpos      uint32 // where in the checked text
+	part uint32 // indexed part
+	post uint32 // posting, which identifies the n-gram within the part
+	cpos uint32 // where in the checked text (word index)
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -377,25 +257,28 @@ func (ix *Index) Check(text string) []Match {
 	defer scratchPool.Put(sc)
 	sc.words.tokenize(text)
 	nwords := sc.words.len()
-	if nwords == 0 || ix.ngrams == 0 {
+	if nwords == 0 || len(ix.parts) == 0 {
 		return nil
 	}
 	sc.prefix = prefixHashes(sc.prefix, sc.words.hashes)
 	sc.hits = sc.hits[:0]
 	n := ix.cfg.NgramSize
-	for i := 0; i+n <= nwords; i++ {
-		g := gramHash(sc.prefix, i, n)
-		if !ix.bloomHas(g) {
-			continue
-		}
-		if s := ix.lookup(g); s.key != 0 {
-			ix.addHits(sc, s, i)
+	if ix.ngrams > 0 {
+		keys, mask, shift := ix.keys, uint32(len(ix.keys)-1), ix.shift
+		for i := 0; i+n <= nwords; i++ {
+			key := gramKey(gramHash(sc.prefix, i, n))
+			for s := slotOf(key, shift); keys[s] != 0; s = (s + 1) & mask {
+				if keys[s] == key {
+					ix.addHits(sc, ix.vals[s], i)
+					break
+				}
+			}
 		}
 	}
 	for _, L := range ix.shortLens {
 		for i := 0; i+L <= nwords; i++ {
-			if s := find(ix.shortTable, ix.shortMask, gramHash(sc.prefix, i, L)); s.key != 0 {
-				ix.addHits(sc, s, i)
+			if r := find(ix.shortKeys, ix.shortVals, ix.shortShift, gramKey(gramHash(sc.prefix, i, L))); r.b > r.a {
+				ix.addHits(sc, r, i)
 			}
 		}
 	}
@@ -405,37 +288,33 @@ func (ix *Index) Check(text string) []Match {
 	return ix.score(sc)
 }
 
-// addHits records the postings of s as hits at word cpos of the text.
-func (ix *Index) addHits(sc *scratch, s slot, cpos int) {
-	if s.key&slotInline != 0 {
-		sc.hits = append(sc.hits, hit{s.a, s.b, uint32(cpos)})
-		return
-	}
-	for _, p := range ix.posts[s.a:s.b] {
-		sc.hits = append(sc.hits, hit{p.part, p.pos, uint32(cpos)})
+// addHits records the postings r as hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, r postRange, cpos int) {
+	for p := r.a; p < r.b; p++ {
+		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, uint32(cpos)})
 	}
 }
 
-// keepScorable drops the hits on parts with fewer hits than their minHits,
-// which cannot score at or above the threshold, and reports whether any hit
-// is left. Most texts are clean and stop here, before the sort.
+// keepScorable drops the hits on parts whose hits weigh less than the part
+// needs, which cannot be flagged, and reports whether any hit is left. Most
+// texts are clean and stop here, before the sort.
 func (ix *Index) keepScorable(sc *scratch) bool {
 	if len(sc.hits) == 0 {
 		return false
 	}
-	if len(sc.partHits) < len(ix.parts) {
-		sc.partHits = make([]int32, len(ix.parts))
+	if len(sc.partWeight) < len(ix.parts) {
+		sc.partWeight = make([]uint32, len(ix.parts))
 	}
 	sc.touched = sc.touched[:0]
 	for _, h := range sc.hits {
-		if sc.partHits[h.part] == 0 {
+		if sc.partWeight[h.part] == 0 {
 			sc.touched = append(sc.touched, h.part)
 		}
-		sc.partHits[h.part]++
+		sc.partWeight[h.part] += uint32(ix.weights[h.post])
 	}
 	scorable := false
 	for _, p := range sc.touched {
-		if sc.partHits[p] >= ix.parts[p].minHits {
+		if sc.partWeight[p] >= ix.parts[p].need {
 			scorable = true
 			break
 		}
@@ -443,40 +322,41 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 	if scorable {
 		kept := sc.hits[:0]
 		for _, h := range sc.hits {
-			if sc.partHits[h.part] >= ix.parts[h.part].minHits {
+			if sc.partWeight[h.part] >= ix.parts[h.part].need {
 				kept = append(kept, h)
 			}
 		}
 		sc.hits = kept
 	}
 	for _, p := range sc.touched {
-		sc.partHits[p] = 0
+		sc.partWeight[p] = 0
 	}
 	return scorable
 }
 
-// score turns hits into matches. Per benchmark part, the hits are chained:
-// the longest run of hits that advance together in the part and in the text
-// (a longest increasing subsequence), so one phrase of the text cannot count
-// for several places of the part, and repeated phrases count once. The
-// part's score is the fraction of its words the chain covers; an item's is
-// its best part's.
+// score turns hits into matches. Per benchmark part, a window of
+// part.window words slides over the text; the part's score is the most
+// weight of distinct n-grams of the part found in one window (so matches
+// scattered over a long document do not add up, and a repeated phrase
+// counts once), over the weight of all its indexed n-grams. An item's score
+// is its best part's.
 func (ix *Index) score(sc *scratch) []Match {
 	hits := sc.hits
 	slices.SortFunc(hits, func(a, b hit) int {
 		if c := cmp.Compare(a.part, b.part); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.pos, b.pos); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.cpos, a.cpos) // at most one hit per pos in a chain
+		return cmp.Compare(a.cpos, b.cpos)
 	})
+	if len(sc.postCount) < len(ix.posts) {
+		sc.postCount = make([]uint16, len(ix.posts))
+	}
 	var matches []Match
 	curItem, best := int32(-1), 0.0
+	var bestHits []hit
 	flush := func() {
-		if curItem >= 0 && best >= ix.cfg.Threshold {
-			matches = append(matches, ix.match(sc, curItem, best))
+		if curItem >= 0 && best > 0 {
+			matches = append(matches, ix.match(sc, curItem, best, bestHits))
 		}
 	}
 	for i := 0; i < len(hits); {
@@ -485,26 +365,15 @@ func (ix *Index) score(sc *scratch) []Match {
 			j++
 		}
 		part := ix.parts[hits[i].part]
-		span := uint32(min(ix.cfg.NgramSize, int(part.words)))
-		chain := sc.chainOf(hits[i:j])
-		covered, end := uint32(0), uint32(0)
-		for _, h := range chain {
-			if e := h.pos + span; e > end {
-				covered += e - max(h.pos, end)
-				end = e
-			}
-		}
-		score := float64(covered) / float64(part.words)
-		if covered < uint32(min(ix.cfg.MinMatchedWords, int(part.words))) {
-			score = 0
-		}
 		if part.item != curItem {
 			flush()
-			curItem, best = part.item, -1
+			curItem, best, bestHits = part.item, 0, nil
 		}
-		if score > best {
-			best = score
-			sc.best = append(sc.best[:0], chain...)
+		w, lo, hi := ix.bestWindow(sc, hits[i:j], part.window)
+		if w >= part.need {
+			if s := float64(w) / float64(part.total); s > best {
+				best, bestHits = s, hits[i+lo:i+hi]
+			}
 		}
 		i = j
 	}
@@ -521,48 +390,50 @@ func (ix *Index) score(sc *scratch) []Match {
 	return matches
 }
 
-// chainOf returns the longest subsequence of hits (sorted by pos, then cpos
-// descending) whose pos and cpos both strictly increase.
-func (sc *scratch) chainOf(hits []hit) []hit {
-	if len(hits) == 1 {
-		sc.chain = append(sc.chain[:0], hits[0])
-		return sc.chain
-	}
-	// Patience sorting: tails[k] is the index of the hit ending the best
-	// chain of length k+1 found so far; parent links chains back.
-	sc.tails = sc.tails[:0]
-	sc.parent = slices.Grow(sc.parent[:0], len(hits))[:len(hits)]
-	for i, h := range hits {
-		k, _ := slices.BinarySearchFunc(sc.tails, h.cpos, func(t int32, c uint32) int {
-			return cmp.Compare(hits[t].cpos, c)
-		})
-		if k > 0 {
-			sc.parent[i] = sc.tails[k-1]
-		} else {
-			sc.parent[i] = -1
+// bestWindow returns the most weight of distinct postings among hits (of
+// one part, by cpos) whose positions lie within window words, and the hits
+// [lo, hi) of that window.
+func (ix *Index) bestWindow(sc *scratch, hits []hit, window uint32) (best uint32, lo, hi int) {
+	var sum uint32
+	start := 0
+	for end, h := range hits {
+		if sc.postCount[h.post] == 0 {
+			sum += uint32(ix.weights[h.post])
 		}
-		if k == len(sc.tails) {
-			sc.tails = append(sc.tails, int32(i))
-		} else {
-			sc.tails[k] = int32(i)
+		sc.postCount[h.post]++
+		for h.cpos-hits[start].cpos >= window {
+			p := hits[start].post
+			if sc.postCount[p]--; sc.postCount[p] == 0 {
+				sum -= uint32(ix.weights[p])
+			}
+			start++
+		}
+		if sum > best {
+			best, lo, hi = sum, start, end+1
 		}
 	}
-	sc.chain = sc.chain[:0]
-	for t := sc.tails[len(sc.tails)-1]; t >= 0; t = sc.parent[t] {
-		sc.chain = append(sc.chain, hits[t])
+	for _, h := range hits[start:] {
+		sc.postCount[h.post] = 0
 	}
-	slices.Reverse(sc.chain)
-	return sc.chain
+	return best, lo, hi
 }
 
-func (ix *Index) match(sc *scratch, item int32, score float64) Match {
+func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match {
 	meta := ix.fp.items[item]
-	m := Match{Benchmark: ix.fp.sets[meta.set].Name, BenchmarkID: meta.id, Score: score}
-	if ix.cfg.MaxReportedNgrams == 0 || len(sc.best) == 0 {
+	m := Match{Benchmark: ix.fp.sets[meta.set].Name, BenchmarkID: meta.id, Score: min(score, 1)}
+	if ix.cfg.MaxReportedNgrams == 0 || len(hits) == 0 {
 		return m
 	}
-	span := min(ix.cfg.NgramSize, int(ix.parts[sc.best[0].part].words))
-	for _, h := range sc.best[:min(len(sc.best), ix.cfg.MaxReportedNgrams)] {
+	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
+	last := -1
+	for _, h := range hits {
+		if len(m.MatchedNgrams) == ix.cfg.MaxReportedNgrams {
+			break
+		}
+		if int(h.cpos) == last {
+			continue
+		}
+		last = int(h.cpos)
 		m.MatchedNgrams = append(m.MatchedNgrams, sc.words.join(int(h.cpos), int(h.cpos)+span))
 	}
 	return m

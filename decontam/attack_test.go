@@ -1,0 +1,188 @@
+package decontam
+
+import (
+	"strings"
+	"testing"
+)
+
+// maxReconstructed is the most of the GSM8K test questions' words the
+// attack may rebuild from fingerprints.bin.
+const maxReconstructed = 0.05
+
+// TestFingerprintAttack attacks the built-in fingerprints the way issue 10
+// attacked the v1 file, with only public data: the words and 5-grams of
+// GSM8K *train*. For each GSM8K test question it tests every train 5-gram
+// against the item's stored keys (seeds), then chains: from each n-gram
+// found it tries every train word before and after it, keeping the n-grams
+// whose keys are stored, until nothing new is found. A word of an item
+// counts as reconstructed when an n-gram the attack found covers it where
+// it stands in the item; n-grams found that are not in the item (key
+// collisions) count for nothing, so the figure is generous to the attack.
+// The same attack on every n-gram of each item (what v1 stored, less the
+// order) shows it is not toothless.
+func TestFingerprintAttack(t *testing.T) {
+	fp, err := builtinOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := fp.n
+	// The attacker's material: GSM8K train words and n-grams.
+	vocab := map[string]uint64{}
+	seeds := map[uint32][]string{}
+	var w words
+	for _, p := range cleanPrompts(t) {
+		w.tokenize(p)
+		ws := make([]string, w.len())
+		for i := range ws {
+			ws[i] = w.join(i, i+1)
+			vocab[ws[i]] = w.hashes[i]
+		}
+		for i := 0; i+n <= len(ws); i++ {
+			g := ws[i : i+n]
+			seeds[attackKey(g, vocab)] = g
+		}
+	}
+	vocabList := make([]string, 0, len(vocab))
+	for v := range vocab {
+		vocabList = append(vocabList, v)
+	}
+	// The targets: GSM8K test questions (text from the excerpt, stored keys
+	// from fingerprints.bin).
+	var gsm8k Benchmark
+	for _, s := range excerptSets(t) {
+		if s.Name == "gsm8k" {
+			gsm8k = s
+		}
+	}
+	stored := map[string]map[uint32]bool{}
+	for _, p := range fp.parts {
+		it := fp.items[p.item]
+		if fp.sets[it.set].Name != "gsm8k" || p.kind != partQuestion {
+			continue
+		}
+		set := map[uint32]bool{}
+		for _, g := range p.grams {
+			set[g] = true
+		}
+		stored[it.id] = set
+	}
+	if len(gsm8k.Items) != 1319 || len(stored) != 1319 {
+		t.Fatalf("%d GSM8K test questions in the excerpt, %d in fingerprints.bin; want 1319", len(gsm8k.Items), len(stored))
+	}
+	vocabHash := make([]uint64, len(vocabList))
+	for i, v := range vocabList {
+		vocabHash[i] = vocab[v]
+	}
+	attack := func(items []BenchmarkItem, keysOf func(item BenchmarkItem, words []string) map[uint32]bool) (share float64, exact, falseGrams int) {
+		total, covered := 0, 0
+		hs := make([]uint64, n)
+		for _, item := range items {
+			w.tokenize(item.Question)
+			iw := make([]string, w.len())
+			for i := range iw {
+				iw[i] = w.join(i, i+1)
+			}
+			keys := keysOf(item, iw)
+			found := map[string][]string{}
+			var queue [][]string
+			add := func(g []string) {
+				if s := strings.Join(g, " "); found[s] == nil {
+					found[s] = g
+					queue = append(queue, g)
+				}
+			}
+			for k := range keys {
+				if g, ok := seeds[k]; ok {
+					add(g)
+				}
+			}
+			for len(queue) > 0 && len(found) < 4*len(iw) {
+				g := queue[0]
+				queue = queue[1:]
+				for i := range n - 1 {
+					hs[i] = vocab[g[i+1]]
+				}
+				for vi, vh := range vocabHash {
+					hs[n-1] = vh
+					if keys[hashKey(hs)] {
+						add(append(append([]string{}, g[1:]...), vocabList[vi]))
+					}
+				}
+				for i := range n - 1 {
+					hs[i+1] = vocab[g[i]]
+				}
+				for vi, vh := range vocabHash {
+					hs[0] = vh
+					if keys[hashKey(hs)] {
+						add(append([]string{vocabList[vi]}, g[:n-1]...))
+					}
+				}
+			}
+			cov := make([]bool, len(iw))
+			text := " " + strings.Join(iw, " ") + " "
+			for s := range found {
+				if !strings.Contains(text, " "+s+" ") {
+					falseGrams++
+					continue
+				}
+				for i := 0; i+n <= len(iw); i++ {
+					if strings.Join(iw[i:i+n], " ") == s {
+						for j := range n {
+							cov[i+j] = true
+						}
+					}
+				}
+			}
+			c := 0
+			for _, b := range cov {
+				if b {
+					c++
+				}
+			}
+			if c == len(iw) {
+				exact++
+			}
+			total, covered = total+len(iw), covered+c
+		}
+		return float64(covered) / float64(total), exact, falseGrams
+	}
+	share, exact, falseGrams := attack(gsm8k.Items, func(item BenchmarkItem, _ []string) map[uint32]bool { return stored[item.ID] })
+	t.Logf("fingerprints.bin: the attack rebuilds %.4f of the words of the 1319 GSM8K test questions (%d questions whole; %d n-grams found by key collision)", share, exact, falseGrams)
+	allShare, allExact, _ := attack(gsm8k.Items[:100], func(_ BenchmarkItem, iw []string) map[uint32]bool {
+		keys := map[uint32]bool{}
+		for i := 0; i+n <= len(iw); i++ {
+			keys[attackKey(iw[i:i+n], vocab)] = true
+		}
+		return keys
+	})
+	t.Logf("every n-gram, unordered (control, first 100 questions): the attack rebuilds %.4f of the words (%d questions whole)", allShare, allExact)
+	if share > maxReconstructed {
+		t.Errorf("the attack rebuilds %.4f of the words, more than %.2f", share, maxReconstructed)
+	}
+	if allShare < 0.3 {
+		t.Errorf("control: the attack rebuilds only %.4f of the words from every n-gram; it has lost its teeth", allShare)
+	}
+}
+
+// attackKey is the key of the n-gram of words g, as the index computes it
+// (a word missing from vocab is hashed from its text).
+func attackKey(g []string, vocab map[string]uint64) uint32 {
+	hs := make([]uint64, len(g))
+	for i, s := range g {
+		h, ok := vocab[s]
+		if !ok {
+			h = wordHash([]byte(s))
+		}
+		hs[i] = h
+	}
+	return hashKey(hs)
+}
+
+// hashKey is the key of the n-gram whose word hashes are hs.
+func hashKey(hs []uint64) uint32 {
+	var raw uint64
+	for _, h := range hs {
+		raw = raw*rollBase + h
+	}
+	return gramKey(mix64(raw^uint64(len(hs))*lenSalt) & gramMask)
+}
