@@ -201,24 +201,20 @@ func (s *S3) PutIfAbsent(ctx context.Context, p string, data []byte) (string, er
 	return tag, nil
 }
 
-// GetTagged implements Store: one GET, its ETag read from the response.
+// GetTagged implements Store: one GET, whose body and ETag come from the
+// same response (minio-go's Object would pin later reads to the ETag of its
+// first request and fail if the file was replaced in between).
 func (s *S3) GetTagged(ctx context.Context, p string) ([]byte, string, error) {
 	key, err := s.key(p)
 	if err != nil {
 		return nil, "", err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, "", s.wrap("reading", key, err)
 	}
-	defer obj.Close()
-	info, err := obj.Stat()
-	if err != nil {
-		return nil, "", s.wrap("reading", key, err)
-	}
-	// minio-go answers Stat from the headers of the GET whose body ReadAll
-	// then reads, so data and tag come from one response.
-	data, err := io.ReadAll(obj)
+	defer body.Close()
+	data, err := io.ReadAll(body)
 	if err != nil {
 		return nil, "", s.wrap("reading", key, err)
 	}
