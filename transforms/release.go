@@ -18,6 +18,7 @@ import (
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // TableSize is the size of one table of a release, summed over its rows.
@@ -188,6 +189,10 @@ type ReleaseInfo struct {
 	CodeRevision string
 	// Benchmarks lists the benchmark sets decontaminated against.
 	Benchmarks []BenchmarkSummary
+	// Lease is the token of the run's dataset lease (Recipe.Lease): the
+	// manifest and LATEST are written only while it is held, or, with no
+	// token, only while no run holds the lease.
+	Lease string `json:",omitempty"`
 }
 
 // BenchmarkSummary is one benchmark set in the manifest.
@@ -311,16 +316,23 @@ func publishSFTGen(ctx context.Context, store storage.Store, info ReleaseInfo, t
 	if err != nil {
 		return err
 	}
+	nameStore, err := storage.Open(nameRoot(info.Recipe), &storage.Options{S3Endpoint: info.Recipe.Output.S3Endpoint})
+	if err != nil {
+		return err
+	}
+	if err := release.Check(ctx, nameStore, info.Lease); err != nil {
+		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)
+	}
 	if err := store.Put(ctx, "README.md", []byte(DatasetCard(m, info.Recipe))); err != nil {
 		return err
 	}
 	if err := store.Put(ctx, "manifest.json", append(manifest, '\n')); err != nil {
 		return err
 	}
-	// LATEST goes last: a release is visible only when complete.
-	nameStore, err := storage.Open(nameRoot(info.Recipe), &storage.Options{S3Endpoint: info.Recipe.Output.S3Endpoint})
-	if err != nil {
-		return err
+	// LATEST goes last: a release is visible only when complete, and only
+	// the lease holder replaces it.
+	if err := release.Check(ctx, nameStore, info.Lease); err != nil {
+		return fmt.Errorf("release %s: %w; LATEST was not changed", info.Root, err)
 	}
 	return nameStore.Put(ctx, "LATEST", []byte(info.Version+"\n"))
 }

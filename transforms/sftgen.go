@@ -68,7 +68,7 @@ func SFTGen(s beam.Scope, r Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
-	info := ReleaseInfo{Kind: KindSFTGen, Root: versionRoot(r), Tables: SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision}
+	info := ReleaseInfo{Kind: KindSFTGen, Root: versionRoot(r), Tables: SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
 	for _, b := range index.Benchmarks() {
 		info.Benchmarks = append(info.Benchmarks, BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}

@@ -170,6 +170,13 @@ func Acquire(ctx context.Context, store storage.Store, opts *Options) (*Lease, e
 	l := &Lease{store: store, ttl: ttl, rec: Holder{Token: newToken(), Host: host, PID: os.Getpid(), Version: opts.Version, TTLSeconds: ttl.Seconds()}}
 
 	start := time.Now()
+	slept := false
+	waited := func() time.Duration {
+		if !slept {
+			return 0
+		}
+		return time.Since(start)
+	}
 	var seenTag string
 	var seenAt time.Time // when seenTag was first read (monotonic)
 	logged := false
@@ -177,7 +184,7 @@ func Acquire(ctx context.Context, store storage.Store, opts *Options) (*Lease, e
 		l.stamp(time.Now(), true)
 		tag, err := store.PutIfAbsent(ctx, LeaseFile, l.marshal())
 		if err == nil {
-			l.tag, l.Waited = tag, time.Since(start)
+			l.tag, l.Waited = tag, waited()
 			return l, nil
 		}
 		if !errors.Is(err, storage.ErrExist) {
@@ -193,7 +200,7 @@ func Acquire(ctx context.Context, store storage.Store, opts *Options) (*Lease, e
 		if cur.Token == l.rec.Token {
 			// Our create succeeded but its answer was lost, and the retry
 			// found our own file.
-			l.tag, l.Waited = tag, time.Since(start)
+			l.tag, l.Waited = tag, waited()
 			return l, nil
 		}
 		if tag != seenTag {
@@ -207,7 +214,7 @@ func Acquire(ctx context.Context, store storage.Store, opts *Options) (*Lease, e
 			l.stamp(time.Now(), true)
 			newTag, err := store.PutIfMatch(ctx, LeaseFile, l.marshal(), tag)
 			if err == nil {
-				l.tag, l.Waited = newTag, time.Since(start)
+				l.tag, l.Waited = newTag, waited()
 				if !cur.Released {
 					prev := cur
 					l.TookOver = &prev
@@ -220,18 +227,18 @@ func Acquire(ctx context.Context, store storage.Store, opts *Options) (*Lease, e
 			}
 			return nil, fmt.Errorf("release: taking over the lease %s: %w", store.URL(LeaseFile), err)
 		}
-		waited := time.Since(start)
-		if waited >= opts.Wait {
-			return nil, &HeldError{Dataset: strings.TrimSuffix(store.URL(""), "/"), Holder: cur, Wait: opts.Wait, Waited: waited}
+		if time.Since(start) >= opts.Wait {
+			return nil, &HeldError{Dataset: strings.TrimSuffix(store.URL(""), "/"), Holder: cur, Wait: opts.Wait, Waited: waited()}
 		}
 		if !logged {
 			logf("%s is leased by %s since %s; waiting up to %s", strings.TrimSuffix(store.URL(""), "/"), cur, cur.Since.UTC().Format(time.RFC3339), opts.Wait)
 			logged = true
 		}
+		slept = true
 		select {
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
-		case <-time.After(min(poll, opts.Wait-waited)):
+		case <-time.After(min(poll, opts.Wait-time.Since(start))):
 		}
 	}
 }
