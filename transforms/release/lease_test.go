@@ -131,7 +131,9 @@ func raceAcquire(t *testing.T, newStore func() storage.Store) *release.Lease {
 	}
 	var wg sync.WaitGroup
 	for i := range runs {
-		wg.Go(func() { leases[i], errs[i] = release.Acquire(context.Background(), stores[i], &release.Options{TTL: time.Minute}) })
+		wg.Go(func() {
+			leases[i], errs[i] = release.Acquire(context.Background(), stores[i], &release.Options{TTL: time.Minute})
+		})
 	}
 	wg.Wait()
 	var winner *release.Lease
