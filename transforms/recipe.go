@@ -227,7 +227,7 @@ func (r Recipe) Validate() error {
 	if o.RowGroupRows < 1 {
 		bad("output.row_group_rows must be >= 1")
 	}
-	if o.LeaseTTL < release.MinTTL {
+	if o.LeaseTTL != 0 && o.LeaseTTL < release.MinTTL { // 0 (a recipe that went through JSON) means the default
 		bad("output.lease_ttl must be >= %s, got %s", release.MinTTL, o.LeaseTTL)
 	}
 	if o.WaitForLease < 0 {
