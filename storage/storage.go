@@ -12,6 +12,14 @@
 // climbs out of the root ("../x", "/x") is refused. Reading a path that holds
 // no file fails with an error that wraps ErrNotExist, in every backend.
 //
+// Conditional writes (PutIfAbsent, GetTagged and PutIfMatch) are what runs
+// that share a store coordinate with: PutIfAbsent creates a file only if
+// none is there (S3 If-None-Match: *, a hard link locally), and PutIfMatch
+// replaces a file only if it still holds what the caller read (S3 If-Match
+// on the ETag; locally a compare and rename under a lock on the folder).
+// Of any number of concurrent callers, in any number of processes, exactly
+// one wins; the others fail with errors that wrap ErrExist or ErrChanged.
+//
 // s3:// URLs take their credentials from the standard AWS environment
 // variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 // AWS_REGION), then from the AWS shared credentials file (AWS_PROFILE).
@@ -31,6 +39,14 @@ import (
 
 // ErrNotExist is returned (wrapped) when a path holds no file.
 var ErrNotExist = fs.ErrNotExist
+
+// ErrExist is returned (wrapped) by PutIfAbsent when the path already holds
+// a file.
+var ErrExist = fs.ErrExist
+
+// ErrChanged is returned (wrapped) by PutIfMatch when the file is no longer
+// the one its tag names: another writer replaced it since it was read.
+var ErrChanged = errors.New("storage: file changed since it was read")
 
 // Store is a tree of files under a root.
 type Store interface {
@@ -52,6 +68,21 @@ type Store interface {
 	Delete(ctx context.Context, path string) error
 	// List returns the paths under prefix, sorted.
 	List(ctx context.Context, prefix string) ([]string, error)
+	// PutIfAbsent writes data to path, atomically, only if path holds no
+	// file, and returns the new file's tag. If path holds a file it writes
+	// nothing and fails with an error wrapping ErrExist. Of concurrent
+	// callers for one path exactly one succeeds.
+	PutIfAbsent(ctx context.Context, path string, data []byte) (tag string, err error)
+	// GetTagged reads the file at path with its tag: an opaque string that
+	// changes whenever the file's content does (S3's ETag; a SHA-256 of the
+	// content locally and in memory).
+	GetTagged(ctx context.Context, path string) (data []byte, tag string, err error)
+	// PutIfMatch replaces the file at path with data, atomically, only if
+	// its tag is still tag, and returns the new tag. Otherwise it writes
+	// nothing and fails with an error wrapping ErrChanged, or ErrNotExist
+	// when path holds no file. Of concurrent callers holding the same tag
+	// at most one succeeds.
+	PutIfMatch(ctx context.Context, path string, data []byte, tag string) (newTag string, err error)
 	// URL returns how a person would name path: a local path or s3:// URL.
 	URL(path string) string
 }

@@ -70,7 +70,7 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
-	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision}
+	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
 	for _, b := range index.Benchmarks() {
 		info.Benchmarks = append(info.Benchmarks, release.BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}

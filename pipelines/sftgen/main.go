@@ -48,6 +48,8 @@ var (
 	incremental  = flag.Bool("incremental", true, "skip prompts that earlier releases of the same name hold (recipe output.incremental)")
 	teacherCache = flag.String("teacher_cache", "", "response cache: a local directory or s3:// URL, or off (recipe teacher.cache_dir; default <output>/.cache/teacher)")
 	verbose      = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
+	waitLease    = flag.Duration("wait_for_lease", 0, "how long to wait while another run holds the dataset's lease; 0 fails at once (recipe output.wait_for_lease)")
+	leaseTTL     = flag.Duration("lease_ttl", 0, "how long the dataset lease lives unrenewed: how long a killed run keeps others out (recipe output.lease_ttl, default 2m)")
 )
 
 func main() {
@@ -72,6 +74,18 @@ func run(ctx context.Context) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("invalid recipe:\n%w", err)
 	}
+	// One writer per dataset: hold its lease for the whole run.
+	ctx, releaseLease, err := transforms.HoldDataset(ctx, &r, func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "sftgen: "+format+"\n", args...)
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := releaseLease(); err != nil {
+			fmt.Fprintln(os.Stderr, "sftgen: warning:", err)
+		}
+	}()
 	if r.UsesSimTeacher() && !r.DryRun {
 		stop, err := transforms.StartSimTeacher(&r, &transforms.SimOptions{Accuracy: *simAccuracy})
 		if err != nil {
@@ -138,8 +152,11 @@ func recipeFromFlags() (recipe.Recipe, error) {
 	apply("max_teacher_tokens", func() { r.Teacher.TokenBudget = *maxTokens })
 	apply("teacher_cache", func() { r.Teacher.CacheDir = *teacherCache })
 	apply("incremental", func() { r.Output.Incremental = *incremental })
+	apply("wait_for_lease", func() { r.Output.WaitForLease = *waitLease })
+	apply("lease_ttl", func() { r.Output.LeaseTTL = *leaseTTL })
 	r.DryRun = isDryRun()
-	r.Resolve(time.Now())
+	// r.Resolve runs once the dataset's lease is held (HoldDataset), so a
+	// default version is the time the run got it.
 	return r, nil
 }
 

@@ -60,6 +60,10 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CreateCancelled", testCreateCancelled},
 		{"Delete", testDelete},
 		{"FS", testFS},
+		{"PutIfAbsent", testPutIfAbsent},
+		{"PutIfMatch", testPutIfMatch},
+		{"PutIfAbsentRace", testPutIfAbsentRace},
+		{"PutIfMatchRace", testPutIfMatchRace},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}

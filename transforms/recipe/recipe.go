@@ -38,6 +38,9 @@ type Recipe struct {
 	// DryRun (--dry_run) reads, deduplicates and decontaminates, then
 	// forecasts the teacher's requests and tokens instead of calling it.
 	DryRun bool `yaml:"-" json:"-"`
+	// Lease is the token of the run's dataset lease (see HoldDataset); the
+	// release is published only while that lease is held.
+	Lease string `yaml:"-" json:"-"`
 }
 
 // InputConfig is the recipe section "input".
@@ -96,7 +99,21 @@ type OutputConfig struct {
 	// (counted as duplicates, reason in_earlier_release), so a scheduled
 	// refresh pays only for new prompts (default true).
 	Incremental bool `yaml:"incremental" json:"incremental"`
+	// LeaseTTL is how long the run's lease on <output>/<name>/ lives
+	// unrenewed (renewed every third of it): how long a killed run keeps
+	// other runs out at most (default 2m, at least 1s).
+	LeaseTTL time.Duration `yaml:"lease_ttl" json:"-"`
+	// WaitForLease is how long a run waits for another run's lease before
+	// failing (default 0: fail at once, naming the holder).
+	WaitForLease time.Duration `yaml:"wait_for_lease" json:"-"`
 }
+
+// DefaultLeaseTTL is how long a dataset lease lives unrenewed: how long a
+// killed run keeps the next one waiting (output.lease_ttl).
+const DefaultLeaseTTL = 2 * time.Minute
+
+// MinLeaseTTL is the shortest output.lease_ttl.
+const MinLeaseTTL = time.Second
 
 // DefaultInstruction asks for the answer format the math verifier reads.
 const DefaultInstruction = "Please reason step by step, and put your final answer within \\boxed{}."
@@ -112,7 +129,7 @@ func Default() Recipe {
 		Teacher:  t,
 		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math"},
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
-		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true},
+		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL},
 	}
 }
 
@@ -222,6 +239,12 @@ func (r Recipe) Validate() error {
 	}
 	if o.RowGroupRows < 1 {
 		bad("output.row_group_rows must be >= 1")
+	}
+	if o.LeaseTTL != 0 && o.LeaseTTL < MinLeaseTTL { // 0 (a recipe that went through JSON) means the default
+		bad("output.lease_ttl must be >= %s, got %s", MinLeaseTTL, o.LeaseTTL)
+	}
+	if o.WaitForLease < 0 {
+		bad("output.wait_for_lease must be >= 0, got %s", o.WaitForLease)
 	}
 	return errors.Join(errs...)
 }

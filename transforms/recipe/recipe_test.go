@@ -58,11 +58,13 @@ func TestValidateReportsEveryField(t *testing.T) {
 	r.Sampling.SamplesPerPrompt = 0
 	r.Sampling.Verifier = "vibes"
 	r.Output.ShardRows = 0
+	r.Output.LeaseTTL = time.Millisecond
+	r.Output.WaitForLease = -time.Second
 	err := r.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, w := range []string{"name must", "input.path", "teacher.url must be set for real input", "teacher.max_concurrency", "sampling.samples_per_prompt", "sampling.verifier", "output.shard_rows"} {
+	for _, w := range []string{"name must", "input.path", "teacher.url must be set for real input", "teacher.max_concurrency", "sampling.samples_per_prompt", "sampling.verifier", "output.shard_rows", "output.lease_ttl", "output.wait_for_lease"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error does not mention %s:\n%v", w, err)
 		}

@@ -48,6 +48,10 @@ type Info struct {
 	CodeRevision string
 	// Benchmarks lists the benchmark sets decontaminated against.
 	Benchmarks []BenchmarkSummary
+	// Lease is the token of the run's dataset lease (Recipe.Lease): the
+	// manifest and LATEST are written only while it is held, or, with no
+	// token, only while no run holds the lease.
+	Lease string `json:",omitempty"`
 }
 
 // BenchmarkSummary is one benchmark set in the manifest.
@@ -90,16 +94,23 @@ func PublishSFTGen(ctx context.Context, store storage.Store, info Info, t map[st
 	if err != nil {
 		return err
 	}
+	nameStore, err := storage.Open(info.Recipe.NameRoot(), &storage.Options{S3Endpoint: info.Recipe.Output.S3Endpoint})
+	if err != nil {
+		return err
+	}
+	if err := Check(ctx, nameStore, info.Lease); err != nil {
+		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)
+	}
 	if err := store.Put(ctx, "README.md", []byte(DatasetCard(m, info.Recipe))); err != nil {
 		return err
 	}
 	if err := store.Put(ctx, "manifest.json", append(manifest, '\n')); err != nil {
 		return err
 	}
-	// LATEST goes last: a release is visible only when complete.
-	nameStore, err := storage.Open(info.Recipe.NameRoot(), &storage.Options{S3Endpoint: info.Recipe.Output.S3Endpoint})
-	if err != nil {
-		return err
+	// LATEST goes last: a release is visible only when complete, and only
+	// the lease holder replaces it.
+	if err := Check(ctx, nameStore, info.Lease); err != nil {
+		return fmt.Errorf("release %s: %w; LATEST was not changed", info.Root, err)
 	}
 	return nameStore.Put(ctx, "LATEST", []byte(info.Version+"\n"))
 }
