@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-	"io"
 	"strings"
 	"testing"
 )
@@ -18,15 +16,10 @@ func TestFlags(t *testing.T) {
 		{"missing both", nil, []string{"--input is required", "--output is required"}},
 		{"output overwrites input", []string{"--input=a.jsonl", "--output=./a.jsonl"}, []string{"--output must differ from --input"}},
 		{"dead letters onto input", []string{"--input=a.jsonl", "--output=b.jsonl", "--dead_letter=a.jsonl"}, []string{"--dead_letter must differ"}},
+		{"stray argument", []string{"--input=a.jsonl", "out.jsonl"}, []string{`unexpected argument "out.jsonl"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("grade", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			cfg := bindFlags(fs)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
-			err := cfg.Validate()
+			cfg, err := parse(tc.args)
 			if len(tc.want) == 0 {
 				if err != nil {
 					t.Errorf("valid flags rejected: %v", err)

@@ -1,6 +1,8 @@
-// Package grading is the graph of the grade pipeline: it re-grades model
-// responses produced elsewhere against their references with the math
-// verifier of package filters.
+// Package grading is the grade command: it re-grades model responses
+// produced elsewhere against their references with the math verifier of
+// package filters. It is plain streaming Go, not a Beam pipeline (see
+// pipelines/grade for why): Run reads, grades on every core and writes in
+// input order as it goes, in memory that does not grow with the input.
 //
 // Input is JSON Lines, one {id, response, reference} object a line (other
 // fields are ignored; a .gz name is read through gzip). id and reference may
@@ -15,10 +17,11 @@
 //     output or a dead letter (schemas.DeadLetter naming file, line, field
 //     and reason). Bad input never fails the job; a run whose counts do not
 //     reconcile (read = graded + dead letters) does.
-//   - Output and dead letters are in input order, whatever the runner does.
-//   - Both files are written to a temporary file beside the target and
-//     renamed into place, the dead letters first: a failed run leaves no
-//     partial output, and an output file is always complete.
+//   - Output and dead letters are in input order.
+//   - Both files are written through storage.Store.Create (local paths or
+//     s3:// URLs) and become visible only when the whole input was read and
+//     the counts reconcile, the dead letters first: a failed or cancelled
+//     run leaves no partial output, and an output file is always complete.
 //   - Grading is deterministic, so reruns give identical files.
 //
 // A response with no extractable final answer is graded with has_answer

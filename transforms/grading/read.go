@@ -3,6 +3,7 @@ package grading
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -83,33 +84,44 @@ func ReadFile(path string, sink Sink) (ReadStats, error) {
 // becomes a dead letter and reading goes on.
 func ReadJSONL(rd io.Reader, source string, sink Sink) (ReadStats, error) {
 	var st ReadStats
+	err := scanLines(rd, source, func(line int, raw []byte, tooLong bool) {
+		st.Lines++
+		if r, d := parseRaw(source, line, raw, tooLong); d != nil {
+			st.Dead++
+			sink.Dead(*d)
+		} else {
+			st.Responses++
+			sink.Response(r)
+		}
+	})
+	return st, err
+}
+
+// scanLines calls fn with every non-blank line of rd (raw is only valid
+// during the call). A line longer than input.MaxLineBytes comes with
+// tooLong set and its first bytes. It returns an error only when rd fails.
+func scanLines(rd io.Reader, source string, fn func(line int, raw []byte, tooLong bool)) error {
 	br := bufio.NewReaderSize(rd, 1<<20)
 	for line := 1; ; line++ {
 		raw, tooLong, err := input.ReadLine(br)
 		if len(bytes.TrimSpace(raw)) > 0 || tooLong {
-			st.Lines++
-			var r Response
-			var d *schemas.DeadLetter
-			if tooLong {
-				d = deadLetter(source, line, "", "", fmt.Sprintf("line is longer than %d bytes", input.MaxLineBytes), raw)
-			} else {
-				r, d = ParseLine(source, line, raw)
-			}
-			if d != nil {
-				st.Dead++
-				sink.Dead(*d)
-			} else {
-				st.Responses++
-				sink.Response(r)
-			}
+			fn(line, raw, tooLong)
 		}
 		if err == io.EOF {
-			return st, nil
+			return nil
 		}
 		if err != nil {
-			return st, fmt.Errorf("grade: reading %s at line %d: %w", source, line, err)
+			return fmt.Errorf("grade: reading %s at line %d: %w", source, line, err)
 		}
 	}
+}
+
+// parseRaw is ParseLine for a line scanLines found.
+func parseRaw(source string, line int, raw []byte, tooLong bool) (Response, *schemas.DeadLetter) {
+	if tooLong {
+		return Response{}, deadLetter(source, line, "", "", fmt.Sprintf("line is longer than %d bytes", input.MaxLineBytes), raw)
+	}
+	return ParseLine(source, line, raw)
 }
 
 // ParseLine turns one non-blank input line into a Response, or into a dead
@@ -122,20 +134,19 @@ func ParseLine(source string, line int, raw []byte) (Response, *schemas.DeadLett
 	if !utf8.Valid(raw) {
 		return dead("", "", fmt.Sprintf("invalid UTF-8 at byte %d", input.InvalidUTF8Offset(raw)))
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var value json.RawMessage
-	if err := dec.Decode(&value); err != nil {
-		return dead("", "", "malformed JSON: "+err.Error())
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return dead("", "", "unexpected data after the JSON value")
-	}
 	var record map[string]json.RawMessage
-	if kind := jsonKind(value); kind != "an object" {
-		return dead("", "", "a line must hold a JSON object {id, response, reference}, got "+kind)
-	}
-	if err := json.Unmarshal(value, &record); err != nil {
+	if err := json.Unmarshal(raw, &record); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			return dead("", "", "a line must hold a JSON object {id, response, reference}, got "+jsonKind(raw))
+		case !json.Valid(raw) && json.NewDecoder(bytes.NewReader(raw)).Decode(new(json.RawMessage)) == nil:
+			return dead("", "", "unexpected data after the JSON value")
+		}
 		return dead("", "", "malformed JSON: "+err.Error())
+	}
+	if record == nil {
+		return dead("", "", "a line must hold a JSON object {id, response, reference}, got null")
 	}
 
 	id, problem := field(record, FieldID, true)
