@@ -42,9 +42,15 @@ type sftgen struct {
 // the simulated teacher).
 func startSFTGen(t *testing.T, env []string, args ...string) *sftgen {
 	t.Helper()
+	return startSFTGenIn(t, t.TempDir(), env, args...)
+}
+
+// startSFTGenIn starts sftgen with args in the folder dir.
+func startSFTGenIn(t *testing.T, dir string, env []string, args ...string) *sftgen {
+	t.Helper()
 	p := &sftgen{cmd: exec.Command(os.Args[0], args...)}
 	p.cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	p.cmd.Dir = t.TempDir()
+	p.cmd.Dir = dir
 	p.cmd.Stderr = &p.stderr
 	p.start = time.Now()
 	if err := p.cmd.Start(); err != nil {
