@@ -149,9 +149,14 @@ func TestCacheSurvivesKill9(t *testing.T) {
 	for sim.Stats().Completed < prompts/2 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
+	completedAtKill := sim.Stats().Completed
 	cmd.Process.Kill() // SIGKILL
 	cmd.Wait()
 	killedAt := sim.Stats().Requests
+	// The kill must land mid-run, or the rerun proves nothing.
+	if completedAtKill < prompts/2 {
+		t.Fatalf("the child completed only %d of %d requests in 30 s: the kill did not land mid-run", completedAtKill, prompts)
+	}
 	if killedAt >= prompts {
 		t.Fatalf("child finished (%d requests) before it was killed", killedAt)
 	}

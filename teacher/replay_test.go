@@ -10,13 +10,12 @@ import (
 	"github.com/syllabus-dev/syllabus/schemas"
 )
 
-const recordingsPath = "../../shared/recordings/qwen25-math-instruct-math-8samples.jsonl"
+// recordingsPath is the recording of real Qwen2.5-Math-Instruct output the
+// repository carries.
+const recordingsPath = "../testdata/recordings/qwen25-math-instruct-math-8samples.jsonl"
 
 func readRecordings(t *testing.T) []Recording {
 	t.Helper()
-	if _, err := os.Stat(recordingsPath); err != nil {
-		t.Skipf("shared recordings absent: %v", err)
-	}
 	recs, err := ReadRecordings(recordingsPath)
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 // --benchmarks, or are unreadable: each must land in exactly one output, the
 // clean and flagged records unchanged, and the report must name the item.
 func TestDecontaminate(t *testing.T) {
-	gsm := firstBenchmarkQuestion(t, "../../shared/benchmarks/gsm8k/test.jsonl")
+	gsm := firstBenchmarkQuestion(t, gsm8kTestExcerpt)
 	benchDir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(benchDir, "house_eval"), 0o755); err != nil {
 		t.Fatal(err)

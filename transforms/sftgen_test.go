@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"bufio"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -188,7 +189,7 @@ func filesOf(m release.Manifest, table string) []string {
 // record must end in exactly one place, bad lines in dead_letter.jsonl with
 // their line numbers.
 func TestSFTGenAccountsForEveryRecord(t *testing.T) {
-	benchQ := firstBenchmarkQuestion(t, "../../shared/benchmarks/gsm8k/test.jsonl")
+	benchQ := firstBenchmarkQuestion(t, gsm8kTestExcerpt)
 	good := map[string]string{
 		"Tom has 3 apples and buys 4 more. How many apples does Tom have?":        "7",
 		"A box holds 6 rows of 5 eggs. How many eggs are in the box?":             "30",
@@ -278,15 +279,23 @@ func TestSFTGenAccountsForEveryRecord(t *testing.T) {
 	}
 }
 
+// gsm8kTestExcerpt is the GSM8K test set the repository carries (as
+// decontam's evidence), gzipped.
+const gsm8kTestExcerpt = "../decontam/testdata/benchmarks/gsm8k/test.jsonl.gz"
+
 func firstBenchmarkQuestion(t *testing.T, path string) string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("shared benchmarks not found: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
 	var rec struct{ Question string }
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(zr)
 	sc.Buffer(nil, 1<<20)
 	sc.Scan()
 	if err := json.Unmarshal(sc.Bytes(), &rec); err != nil || rec.Question == "" {

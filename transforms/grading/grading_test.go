@@ -16,11 +16,7 @@ import (
 	"github.com/syllabus-dev/syllabus/storage/storagetest"
 )
 
-// gradedKey and deadKey project results onto what the tests assert.
-func gradedKey(g GradedResponse) string {
-	return fmt.Sprintf("%d %s %q correct=%t has_answer=%t", g.Line, g.ID, g.Extracted, g.Correct, g.HasAnswer)
-}
-
+// deadKey projects a dead letter onto what the tests assert.
 func deadKey(d schemas.DeadLetter) string { return fmt.Sprintf("%d %s", d.Line, d.Field) }
 
 // TestGradeMixed grades a file of good and bad lines:
