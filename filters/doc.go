@@ -113,4 +113,19 @@
 // Throughput: about 140,000 grades per second per core on the recorded
 // Qwen2.5-Math MATH responses, about 100,000 on mixed harder answers
 // without extraction (BenchmarkMathVerify, BenchmarkEqual).
+//
+// # One pass over the k samples
+//
+// DifficultyConfig.Estimate gives a prompt's pass rate with its 95 % Wilson
+// score interval (PassRateLow, PassRateHigh) and a bucket with configurable
+// cut points (unsolved 0, hard <= 0.3, medium <= 0.7, easy < 1, trivial 1).
+// Rank keeps at most m correct, distinct rationales (best reward first, else
+// a rule: first, shortest, longest, random with a seed) and up to p
+// (correct, incorrect) pairs by reward margin; texts are never modified.
+// AdaptivePolicy draws in rounds and stops a prompt whose quotas are met and
+// whose pass rate is settled (on the recordings: 38 % fewer completion
+// tokens per kept prompt than fixed k = 8, every prompt kept). Tokenizer
+// counts tokens with tiktoken-go from ranks embedded in the binary (no
+// download), approximating the teacher's own tokenizer; SummarizeLengths
+// gives the card's percentiles.
 package filters

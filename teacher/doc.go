@@ -70,4 +70,17 @@
 //
 // The cache lives in a storage.Store, whose backends (local, S3, memory)
 // all pass the conformance suite in storage/storagetest.
+//
+// # Reward model
+//
+// A RewardClient (NewRewardClient, recipe section "reward") scores a
+// response with a reward model served by vLLM's /pooling endpoint: it
+// posts {"model", "messages": [...prompt, assistant response]} to
+// <reward.url>/pooling and reads the last token's value of the per-token
+// output (a bare number or [score] is accepted too; DecodePoolingScore).
+// It follows the teacher client's rules for concurrency, retries, failure
+// sentinels, the token ledger and the cache (one entry per model and
+// conversation, RewardKey, so a text has one score); it has no circuit
+// breaker yet. Package teachertest serves scores from a table over the
+// same protocol for tests.
 package teacher
