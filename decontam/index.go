@@ -41,6 +41,13 @@ type Index struct {
 	vals    []postRange
 	shift   uint // 32 - log2(len(keys))
 	ngrams  int  // occupied slots
+	// filter has the bit filterBit(key) set for every key of keys: 4 bits
+	// per slot, at least 8 per key, so it is clear for about nine in ten
+	// n-grams of a clean text, and an eighth of the table's size (256 KB
+	// for the built-in fingerprints, within a core's L2 cache), so most
+	// lookups stop there instead of probing the table in memory.
+	filter      []uint64
+	filterShift uint
 	posts   []posting
 	weights []uint16 // weights[post] (idfWeight units)
 	// shortLens are the word counts, below n, of indexed parts shorter than
@@ -160,6 +167,14 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		return keys, vals, shift, len(kept)
 	}
 	ix.keys, ix.vals, ix.shift, ix.ngrams = group(entries)
+	// len(ix.keys) >= 8, so the filter has 32 bits or more.
+	ix.filter, ix.filterShift = make([]uint64, (len(ix.keys)*4+63)/64), ix.shift-2
+	for _, k := range ix.keys {
+		if k != 0 {
+			b := filterBit(k, ix.filterShift)
+			ix.filter[b>>6] |= 1 << (b & 63)
+		}
+	}
 	ix.shortKeys, ix.shortVals, ix.shortShift, _ = group(shortEntries)
 	for i := range ix.parts {
 		p := &ix.parts[i]
@@ -173,6 +188,10 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 // slotOf is the home slot of key in a table of 2^(32-shift) slots
 // (Fibonacci hashing, so keys that differ only in high bits spread).
 func slotOf(key uint32, shift uint) uint32 { return key * 0x9E3779B1 >> shift }
+
+// filterBit is key's bit in a filter of 2^(32-shift) bits. It uses other
+// bits of the key than slotOf, so a filter hit does not predict a probe.
+func filterBit(key uint32, shift uint) uint32 { return key * 0x85EBCA77 >> shift }
 
 // find returns the postings of key, or an empty range.
 func find(keys []uint32, vals []postRange, shift uint, key uint32) postRange {
@@ -223,7 +242,7 @@ func (ix *Index) Stats() IndexStats {
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
 		Postings: len(ix.posts),
-		Bytes: int64(len(ix.keys))*12 + int64(len(ix.shortKeys))*12 + int64(len(ix.posts))*6 +
+		Bytes: int64(len(ix.keys))*12 + int64(len(ix.filter))*8 + int64(len(ix.shortKeys))*12 + int64(len(ix.posts))*6 +
 			int64(len(ix.parts))*20,
 	}
 }
@@ -240,6 +259,11 @@ type scratch struct {
 	touched    []uint32
 	// postCount[post] counts the hits of one posting in the sliding window.
 	postCount []uint16
+	// partCount[p] counts the hits on part p while grouping them; sorted
+	// and keptParts are groupByPart's buffers.
+	partCount []uint32
+	sorted    []hit
+	keptParts []uint32
 }
 
 type hit struct {
@@ -265,8 +289,12 @@ func (ix *Index) Check(text string) []Match {
 	n := ix.cfg.NgramSize
 	if ix.ngrams > 0 {
 		keys, mask, shift := ix.keys, uint32(len(ix.keys)-1), ix.shift
+		filter, fshift := ix.filter, ix.filterShift
 		for i := 0; i+n <= nwords; i++ {
 			key := gramKey(gramHash(sc.prefix, i, n))
+			if b := filterBit(key, fshift); filter[b>>6]&(1<<(b&63)) == 0 {
+				continue
+			}
 			for s := slotOf(key, shift); keys[s] != 0; s = (s + 1) & mask {
 				if keys[s] == key {
 					ix.addHits(sc, ix.vals[s], i)
@@ -304,13 +332,15 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 	}
 	if len(sc.partWeight) < len(ix.parts) {
 		sc.partWeight = make([]uint32, len(ix.parts))
+		sc.partCount = make([]uint32, len(ix.parts))
 	}
 	sc.touched = sc.touched[:0]
 	for _, h := range sc.hits {
-		if sc.partWeight[h.part] == 0 {
+		if sc.partCount[h.part] == 0 {
 			sc.touched = append(sc.touched, h.part)
 		}
 		sc.partWeight[h.part] += uint32(ix.weights[h.post])
+		sc.partCount[h.part]++
 	}
 	scorable := false
 	for _, p := range sc.touched {
@@ -320,18 +350,44 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 		}
 	}
 	if scorable {
-		kept := sc.hits[:0]
-		for _, h := range sc.hits {
-			if sc.partWeight[h.part] >= ix.parts[h.part].need {
-				kept = append(kept, h)
-			}
-		}
-		sc.hits = kept
+		ix.groupByPart(sc)
 	}
+	for _, p := range sc.touched {
+		sc.partWeight[p], sc.partCount[p] = 0, 0
+	}
+	return scorable
+}
+
+// groupByPart keeps the hits on parts whose hits weigh at least what the
+// part needs and orders them by part, then by position (a counting sort:
+// the hits of one part were found in text order, and few parts are left).
+// sc.partWeight still holds the weights of the touched parts.
+func (ix *Index) groupByPart(sc *scratch) {
+	parts := sc.keptParts[:0]
+	for _, p := range sc.touched {
+		if sc.partWeight[p] >= ix.parts[p].need {
+			parts = append(parts, p)
+		}
+	}
+	slices.Sort(parts)
+	// partWeight becomes, per kept part, the offset of its first hit + 1.
 	for _, p := range sc.touched {
 		sc.partWeight[p] = 0
 	}
-	return scorable
+	n := uint32(0)
+	for _, p := range parts {
+		sc.partWeight[p] = n + 1
+		n += sc.partCount[p]
+	}
+	sc.sorted = slices.Grow(sc.sorted[:0], int(n))[:n]
+	for _, h := range sc.hits {
+		if at := sc.partWeight[h.part]; at > 0 {
+			sc.sorted[at-1] = h
+			sc.partWeight[h.part]++
+		}
+	}
+	sc.hits, sc.sorted = sc.sorted, sc.hits
+	sc.keptParts = parts
 }
 
 // score turns hits into matches. Per benchmark part, a window of
@@ -341,13 +397,7 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 // counts once), over the weight of all its indexed n-grams. An item's score
 // is its best part's.
 func (ix *Index) score(sc *scratch) []Match {
-	hits := sc.hits
-	slices.SortFunc(hits, func(a, b hit) int {
-		if c := cmp.Compare(a.part, b.part); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.cpos, b.cpos)
-	})
+	hits := sc.hits // by part, then cpos (groupByPart)
 	if len(sc.postCount) < len(ix.posts) {
 		sc.postCount = make([]uint16, len(ix.posts))
 	}
@@ -425,16 +475,31 @@ func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match
 		return m
 	}
 	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
+	// The reported n-grams are cut from one string: one allocation.
+	var ends []int
+	var b []byte
 	last := -1
 	for _, h := range hits {
-		if len(m.MatchedNgrams) == ix.cfg.MaxReportedNgrams {
+		if len(ends) == ix.cfg.MaxReportedNgrams {
 			break
 		}
 		if int(h.cpos) == last {
 			continue
 		}
 		last = int(h.cpos)
-		m.MatchedNgrams = append(m.MatchedNgrams, sc.words.join(int(h.cpos), int(h.cpos)+span))
+		for k := int(h.cpos); k < int(h.cpos)+span; k++ {
+			if k > int(h.cpos) {
+				b = append(b, ' ')
+			}
+			b = append(b, sc.words.word(k)...)
+		}
+		ends = append(ends, len(b))
+	}
+	all := string(b)
+	m.MatchedNgrams = make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		m.MatchedNgrams[i], start = all[start:end], end
 	}
 	return m
 }
