@@ -46,16 +46,16 @@ type Index struct {
 	// n-grams of a clean text, and an eighth of the table's size (256 KB
 	// for the built-in fingerprints, within a core's L2 cache), so most
 	// lookups stop there instead of probing the table in memory.
-	filter      []uint64
-	filterShift uint
+	filter keyFilter
 	posts   []posting
 	weights []uint16 // weights[post] (idfWeight units)
 	// shortLens are the word counts, below n, of indexed parts shorter than
 	// n; such parts match only in full, through shortKeys/shortVals.
 	shortLens  []int
-	shortKeys  []uint32
-	shortVals  []postRange
-	shortShift uint
+	shortKeys   []uint32
+	shortVals   []postRange
+	shortShift  uint
+	shortFilter keyFilter // as filter, for shortKeys
 }
 
 type postRange struct{ a, b uint32 }
@@ -167,15 +167,11 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		return keys, vals, shift, len(kept)
 	}
 	ix.keys, ix.vals, ix.shift, ix.ngrams = group(entries)
-	// len(ix.keys) >= 8, so the filter has 32 bits or more.
-	ix.filter, ix.filterShift = make([]uint64, (len(ix.keys)*4+63)/64), ix.shift-2
-	for _, k := range ix.keys {
-		if k != 0 {
-			b := filterBit(k, ix.filterShift)
-			ix.filter[b>>6] |= 1 << (b & 63)
-		}
-	}
 	ix.shortKeys, ix.shortVals, ix.shortShift, _ = group(shortEntries)
+	ix.filter = newKeyFilter(ix.keys, 4*len(ix.keys))
+	// The short table is small and probed at every position of a text for
+	// each short length: a sparse filter keeps its branch predictable.
+	ix.shortFilter = newKeyFilter(ix.shortKeys, 64*len(ix.shortKeys))
 	for i := range ix.parts {
 		p := &ix.parts[i]
 		p.need = uint32(cfg.Threshold*float64(p.total) + 0.999999)
@@ -189,9 +185,39 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 // (Fibonacci hashing, so keys that differ only in high bits spread).
 func slotOf(key uint32, shift uint) uint32 { return key * 0x9E3779B1 >> shift }
 
-// filterBit is key's bit in a filter of 2^(32-shift) bits. It uses other
-// bits of the key than slotOf, so a filter hit does not predict a probe.
-func filterBit(key uint32, shift uint) uint32 { return key * 0x85EBCA77 >> shift }
+// keyFilter is a bitmap with the bit of every key of a table set: a one-hash
+// Bloom filter that answers most misses from a small, cached array.
+type keyFilter struct {
+	bits  []uint64
+	shift uint // 32 - log2(bits)
+}
+
+// newKeyFilter returns a filter of size bits (a power of two, at least 64)
+// holding the non-zero keys of table.
+func newKeyFilter(table []uint32, size int) keyFilter {
+	f := keyFilter{shift: 32 - 6}
+	for n := 64; n < size; n *= 2 {
+		f.shift--
+	}
+	f.bits = make([]uint64, 1<<(32-f.shift)/64)
+	for _, k := range table {
+		if k != 0 {
+			b := f.bit(k)
+			f.bits[b>>6] |= 1 << (b & 63)
+		}
+	}
+	return f
+}
+
+// bit is key's bit. It uses other bits of the key than slotOf, so a filter
+// hit does not predict a probe.
+func (f keyFilter) bit(key uint32) uint32 { return key * 0x85EBCA77 >> f.shift }
+
+// has reports whether key may be in the table.
+func (f keyFilter) has(key uint32) bool {
+	b := f.bit(key)
+	return f.bits[b>>6]&(1<<(b&63)) != 0
+}
 
 // find returns the postings of key, or an empty range.
 func find(keys []uint32, vals []postRange, shift uint, key uint32) postRange {
@@ -242,7 +268,7 @@ func (ix *Index) Stats() IndexStats {
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
 		Postings: len(ix.posts),
-		Bytes: int64(len(ix.keys))*12 + int64(len(ix.filter))*8 + int64(len(ix.shortKeys))*12 + int64(len(ix.posts))*6 +
+		Bytes: int64(len(ix.keys))*12 + int64(len(ix.filter.bits)+len(ix.shortFilter.bits))*8 + int64(len(ix.shortKeys))*12 + int64(len(ix.posts))*6 +
 			int64(len(ix.parts))*20,
 	}
 }
@@ -264,6 +290,9 @@ type scratch struct {
 	partCount []uint32
 	sorted    []hit
 	keptParts []uint32
+	// ends and buf are match's buffers.
+	ends []int
+	buf  []byte
 }
 
 type hit struct {
@@ -289,10 +318,10 @@ func (ix *Index) Check(text string) []Match {
 	n := ix.cfg.NgramSize
 	if ix.ngrams > 0 {
 		keys, mask, shift := ix.keys, uint32(len(ix.keys)-1), ix.shift
-		filter, fshift := ix.filter, ix.filterShift
+		filter := ix.filter
 		for i := 0; i+n <= nwords; i++ {
 			key := gramKey(gramHash(sc.prefix, i, n))
-			if b := filterBit(key, fshift); filter[b>>6]&(1<<(b&63)) == 0 {
+			if !filter.has(key) {
 				continue
 			}
 			for s := slotOf(key, shift); keys[s] != 0; s = (s + 1) & mask {
@@ -305,7 +334,11 @@ func (ix *Index) Check(text string) []Match {
 	}
 	for _, L := range ix.shortLens {
 		for i := 0; i+L <= nwords; i++ {
-			if r := find(ix.shortKeys, ix.shortVals, ix.shortShift, gramKey(gramHash(sc.prefix, i, L))); r.b > r.a {
+			key := gramKey(gramHash(sc.prefix, i, L))
+			if !ix.shortFilter.has(key) {
+				continue
+			}
+			if r := find(ix.shortKeys, ix.shortVals, ix.shortShift, key); r.b > r.a {
 				ix.addHits(sc, r, i)
 			}
 		}
@@ -476,8 +509,8 @@ func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match
 	}
 	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
 	// The reported n-grams are cut from one string: one allocation.
-	var ends []int
-	var b []byte
+	ends, b := sc.ends[:0], sc.buf[:0]
+	defer func() { sc.ends, sc.buf = ends, b }()
 	last := -1
 	for _, h := range hits {
 		if len(ends) == ix.cfg.MaxReportedNgrams {
