@@ -37,21 +37,21 @@ type Index struct {
 	parts []indexedPart
 	// keys is the table probed for every n-gram of a text (linear probing,
 	// 0 is empty); vals[i] are the postings of keys[i]: posts[vals[i].a:vals[i].b].
-	keys    []uint32
-	vals    []postRange
-	shift   uint // 32 - log2(len(keys))
-	ngrams  int  // occupied slots
+	keys   []uint32
+	vals   []postRange
+	shift  uint // 32 - log2(len(keys))
+	ngrams int  // occupied slots
 	// filter has the bit filterBit(key) set for every key of keys: 4 bits
 	// per slot, at least 8 per key, so it is clear for about nine in ten
 	// n-grams of a clean text, and an eighth of the table's size (256 KB
 	// for the built-in fingerprints, within a core's L2 cache), so most
 	// lookups stop there instead of probing the table in memory.
-	filter keyFilter
+	filter  keyFilter
 	posts   []posting
 	weights []uint16 // weights[post] (idfWeight units)
 	// shortLens are the word counts, below n, of indexed parts shorter than
 	// n; such parts match only in full, through shortKeys/shortVals.
-	shortLens  []int
+	shortLens   []int
 	shortKeys   []uint32
 	shortVals   []postRange
 	shortShift  uint
