@@ -35,33 +35,39 @@ type Index struct {
 	cfg   Config
 	fp    *fingerprints
 	parts []indexedPart
-	// keys is the table probed for every n-gram of a text (linear probing,
-	// 0 is empty); vals[i] are the postings of keys[i]: posts[vals[i].a:vals[i].b].
-	keys   []uint32
-	vals   []postRange
-	shift  uint // 32 - log2(len(keys))
+	// slots is the table probed for every n-gram of a text (linear
+	// probing, key 0 is empty); a slot holds its key's postings,
+	// posts[r.a:r.b], next to the key, so a hit costs one cache miss.
+	slots  []slot
+	shift  uint // 32 - log2(len(slots))
 	ngrams int  // occupied slots
-	// filter has the bit filterBit(key) set for every key of keys: 4 bits
+	// filter has the bit of every key of slots set: 4 bits
 	// per slot, at least 8 per key, so it is clear for about nine in ten
 	// n-grams of a clean text, and an eighth of the table's size (256 KB
 	// for the built-in fingerprints, within a core's L2 cache), so most
 	// lookups stop there instead of probing the table in memory.
-	filter  keyFilter
-	posts   []posting
-	weights []uint16 // weights[post] (idfWeight units)
+	filter keyFilter
+	posts  []posting
 	// shortLens are the word counts, below n, of indexed parts shorter than
-	// n; such parts match only in full, through shortKeys/shortVals.
+	// n; such parts match only in full, through shortSlots.
 	shortLens   []int
-	shortKeys   []uint32
-	shortVals   []postRange
+	shortSlots  []slot
 	shortShift  uint
-	shortFilter keyFilter // as filter, for shortKeys
+	shortFilter keyFilter // as filter, for shortSlots
 }
 
 type postRange struct{ a, b uint32 }
 
-// posting says an n-gram is in a part.
-type posting struct{ part uint32 }
+type slot struct {
+	key uint32
+	r   postRange
+}
+
+// posting says an n-gram is in a part, with its weight (idfWeight units).
+type posting struct {
+	part   uint32
+	weight uint32
+}
 
 type indexedPart struct {
 	item  int32 // index into fp.items
@@ -119,7 +125,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 	sort.Ints(ix.shortLens)
 	// group sorts entries by key and fills a table with their postings,
 	// dropping keys found in more than MaxItemsPerNgram items.
-	group := func(entries []entry) (keys []uint32, vals []postRange, shift uint, used int) {
+	group := func(entries []entry) (slots []slot, shift uint, used int) {
 		slices.SortFunc(entries, func(a, b entry) int {
 			if c := cmp.Compare(a.key, b.key); c != 0 {
 				return c
@@ -141,8 +147,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			if items <= cfg.MaxItemsPerNgram {
 				r := postRange{uint32(len(ix.posts)), 0}
 				for _, e := range entries[i:j] {
-					ix.posts = append(ix.posts, posting{e.part})
-					ix.weights = append(ix.weights, uint16(e.weight))
+					ix.posts = append(ix.posts, posting{e.part, uint32(e.weight)})
 					ix.parts[e.part].total += uint32(e.weight)
 				}
 				r.b = uint32(len(ix.posts))
@@ -156,22 +161,22 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		for size < 2*len(kept) {
 			size, bits = size*2, bits+1
 		}
-		keys, vals, shift = make([]uint32, size), make([]postRange, size), 32-bits
+		slots, shift = make([]slot, size), 32-bits
 		for _, e := range kept {
 			i := slotOf(e.key, shift)
-			for keys[i] != 0 {
+			for slots[i].key != 0 {
 				i = (i + 1) & uint32(size-1)
 			}
-			keys[i], vals[i] = e.key, e.r
+			slots[i] = slot{e.key, e.r}
 		}
-		return keys, vals, shift, len(kept)
+		return slots, shift, len(kept)
 	}
-	ix.keys, ix.vals, ix.shift, ix.ngrams = group(entries)
-	ix.shortKeys, ix.shortVals, ix.shortShift, _ = group(shortEntries)
-	ix.filter = newKeyFilter(ix.keys, 4*len(ix.keys))
+	ix.slots, ix.shift, ix.ngrams = group(entries)
+	ix.shortSlots, ix.shortShift, _ = group(shortEntries)
+	ix.filter = newKeyFilter(ix.slots, 4*len(ix.slots))
 	// The short table is small and probed at every position of a text for
 	// each short length: a sparse filter keeps its branch predictable.
-	ix.shortFilter = newKeyFilter(ix.shortKeys, 64*len(ix.shortKeys))
+	ix.shortFilter = newKeyFilter(ix.shortSlots, 64*len(ix.shortSlots))
 	for i := range ix.parts {
 		p := &ix.parts[i]
 		p.need = uint32(cfg.Threshold*float64(p.total) + 0.999999)
@@ -194,14 +199,14 @@ type keyFilter struct {
 
 // newKeyFilter returns a filter of size bits (a power of two, at least 64)
 // holding the non-zero keys of table.
-func newKeyFilter(table []uint32, size int) keyFilter {
+func newKeyFilter(table []slot, size int) keyFilter {
 	f := keyFilter{shift: 32 - 6}
 	for n := 64; n < size; n *= 2 {
 		f.shift--
 	}
 	f.bits = make([]uint64, 1<<(32-f.shift)/64)
-	for _, k := range table {
-		if k != 0 {
+	for _, sl := range table {
+		if k := sl.key; k != 0 {
 			b := f.bit(k)
 			f.bits[b>>6] |= 1 << (b & 63)
 		}
@@ -220,12 +225,12 @@ func (f keyFilter) has(key uint32) bool {
 }
 
 // find returns the postings of key, or an empty range.
-func find(keys []uint32, vals []postRange, shift uint, key uint32) postRange {
-	mask := uint32(len(keys) - 1)
+func find(slots []slot, shift uint, key uint32) postRange {
+	mask := uint32(len(slots) - 1)
 	for i := slotOf(key, shift); ; i = (i + 1) & mask {
-		switch keys[i] {
+		switch slots[i].key {
 		case key:
-			return vals[i]
+			return slots[i].r
 		case 0:
 			return postRange{}
 		}
@@ -268,7 +273,7 @@ func (ix *Index) Stats() IndexStats {
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
 		Postings: len(ix.posts),
-		Bytes: int64(len(ix.keys))*12 + int64(len(ix.filter.bits)+len(ix.shortFilter.bits))*8 + int64(len(ix.shortKeys))*12 + int64(len(ix.posts))*6 +
+		Bytes: int64(len(ix.slots)+len(ix.shortSlots))*12 + int64(len(ix.filter.bits)+len(ix.shortFilter.bits))*8 + int64(len(ix.posts))*8 +
 			int64(len(ix.parts))*20,
 	}
 }
@@ -299,6 +304,8 @@ type hit struct {
 	part uint32 // indexed part
 	post uint32 // posting, which identifies the n-gram within the part
 	cpos uint32 // where in the checked text (word index)
+	// weight is the posting's weight.
+	weight uint32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -317,16 +324,16 @@ func (ix *Index) Check(text string) []Match {
 	sc.hits = sc.hits[:0]
 	n := ix.cfg.NgramSize
 	if ix.ngrams > 0 {
-		keys, mask, shift := ix.keys, uint32(len(ix.keys)-1), ix.shift
+		slots, mask, shift := ix.slots, uint32(len(ix.slots)-1), ix.shift
 		filter := ix.filter
 		for i := 0; i+n <= nwords; i++ {
 			key := gramKey(gramHash(sc.prefix, i, n))
 			if !filter.has(key) {
 				continue
 			}
-			for s := slotOf(key, shift); keys[s] != 0; s = (s + 1) & mask {
-				if keys[s] == key {
-					ix.addHits(sc, ix.vals[s], i)
+			for s := slotOf(key, shift); slots[s].key != 0; s = (s + 1) & mask {
+				if slots[s].key == key {
+					ix.addHits(sc, slots[s].r, i)
 					break
 				}
 			}
@@ -338,7 +345,7 @@ func (ix *Index) Check(text string) []Match {
 			if !ix.shortFilter.has(key) {
 				continue
 			}
-			if r := find(ix.shortKeys, ix.shortVals, ix.shortShift, key); r.b > r.a {
+			if r := find(ix.shortSlots, ix.shortShift, key); r.b > r.a {
 				ix.addHits(sc, r, i)
 			}
 		}
@@ -352,7 +359,7 @@ func (ix *Index) Check(text string) []Match {
 // addHits records the postings r as hits at word cpos of the text.
 func (ix *Index) addHits(sc *scratch, r postRange, cpos int) {
 	for p := r.a; p < r.b; p++ {
-		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, uint32(cpos)})
+		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, uint32(cpos), ix.posts[p].weight})
 	}
 }
 
@@ -372,7 +379,7 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 		if sc.partCount[h.part] == 0 {
 			sc.touched = append(sc.touched, h.part)
 		}
-		sc.partWeight[h.part] += uint32(ix.weights[h.post])
+		sc.partWeight[h.part] += h.weight
 		sc.partCount[h.part]++
 	}
 	scorable := false
@@ -481,13 +488,13 @@ func (ix *Index) bestWindow(sc *scratch, hits []hit, window uint32) (best uint32
 	start := 0
 	for end, h := range hits {
 		if sc.postCount[h.post] == 0 {
-			sum += uint32(ix.weights[h.post])
+			sum += h.weight
 		}
 		sc.postCount[h.post]++
 		for h.cpos-hits[start].cpos >= window {
 			p := hits[start].post
 			if sc.postCount[p]--; sc.postCount[p] == 0 {
-				sum -= uint32(ix.weights[p])
+				sum -= hits[start].weight
 			}
 			start++
 		}
