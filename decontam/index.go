@@ -58,9 +58,13 @@ type Index struct {
 
 type postRange struct{ a, b uint32 }
 
+// A slot holds a key, the range of its postings in Index.posts, and a
+// copy of the first of them: most keys have one, so a hit costs one cache
+// miss.
 type slot struct {
-	key uint32
-	r   postRange
+	key   uint32
+	r     postRange
+	first posting
 }
 
 // posting says an n-gram is in a part, with its weight (idfWeight units).
@@ -167,7 +171,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			for slots[i].key != 0 {
 				i = (i + 1) & uint32(size-1)
 			}
-			slots[i] = slot{e.key, e.r}
+			slots[i] = slot{e.key, e.r, ix.posts[e.r.a]}
 		}
 		return slots, shift, len(kept)
 	}
@@ -224,15 +228,15 @@ func (f keyFilter) has(key uint32) bool {
 	return f.bits[b>>6]&(1<<(b&63)) != 0
 }
 
-// find returns the postings of key, or an empty range.
-func find(slots []slot, shift uint, key uint32) postRange {
+// find returns the slot of key, or nil.
+func find(slots []slot, shift uint, key uint32) *slot {
 	mask := uint32(len(slots) - 1)
 	for i := slotOf(key, shift); ; i = (i + 1) & mask {
 		switch slots[i].key {
 		case key:
-			return slots[i].r
+			return &slots[i]
 		case 0:
-			return postRange{}
+			return nil
 		}
 	}
 }
@@ -273,7 +277,7 @@ func (ix *Index) Stats() IndexStats {
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
 		Postings: len(ix.posts),
-		Bytes: int64(len(ix.slots)+len(ix.shortSlots))*12 + int64(len(ix.filter.bits)+len(ix.shortFilter.bits))*8 + int64(len(ix.posts))*8 +
+		Bytes: int64(len(ix.slots)+len(ix.shortSlots))*20 + int64(len(ix.filter.bits)+len(ix.shortFilter.bits))*8 + int64(len(ix.posts))*8 +
 			int64(len(ix.parts))*20,
 	}
 }
@@ -333,7 +337,7 @@ func (ix *Index) Check(text string) []Match {
 			}
 			for s := slotOf(key, shift); slots[s].key != 0; s = (s + 1) & mask {
 				if slots[s].key == key {
-					ix.addHits(sc, slots[s].r, i)
+					ix.addHits(sc, &slots[s], i)
 					break
 				}
 			}
@@ -345,8 +349,8 @@ func (ix *Index) Check(text string) []Match {
 			if !ix.shortFilter.has(key) {
 				continue
 			}
-			if r := find(ix.shortSlots, ix.shortShift, key); r.b > r.a {
-				ix.addHits(sc, r, i)
+			if sl := find(ix.shortSlots, ix.shortShift, key); sl != nil {
+				ix.addHits(sc, sl, i)
 			}
 		}
 	}
@@ -356,9 +360,10 @@ func (ix *Index) Check(text string) []Match {
 	return ix.score(sc)
 }
 
-// addHits records the postings r as hits at word cpos of the text.
-func (ix *Index) addHits(sc *scratch, r postRange, cpos int) {
-	for p := r.a; p < r.b; p++ {
+// addHits records the postings of sl as hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, sl *slot, cpos int) {
+	sc.hits = append(sc.hits, hit{sl.first.part, sl.r.a, uint32(cpos), sl.first.weight})
+	for p := sl.r.a + 1; p < sl.r.b; p++ {
 		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, uint32(cpos), ix.posts[p].weight})
 	}
 }
