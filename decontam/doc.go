@@ -87,14 +87,15 @@
 // go test ./decontam -run '^$' -bench . -cpu 1 (MB/cpu-s, MB per
 // CPU-second, steadier than MB/s on a shared machine), on the 2-core
 // development machine, median of five runs alternating with the previous
-// version, under a load average near 28 (so below the figures of a quiet
-// machine; compare the ratios):
+// version, under a load average near 20 (so below the figures of a quiet
+// machine, where the previous version measured 45, 45, 41 and 18; compare
+// the ratios):
 //
 //	                      before  after  ratio
-//	clean prompts          35.0   48.3   1.38
-//	clean 10 KB documents  32.8   46.3   1.41
-//	clean 50 KB documents  33.6   44.5   1.32
-//	benchmark questions    14.6   15.0   1.03 (every text scored)
+//	clean prompts          33.7   44.2   1.31
+//	clean 10 KB documents  32.1   44.2   1.38
+//	clean 50 KB documents  32.5   43.3   1.33
+//	benchmark questions    12.8   17.4   1.36 (every text scored)
 //
 // Index heap 11 MB. A clean text's n-grams are looked up in a 256 KB bit
 // filter first (nine in ten stop there); hits are grouped by a counting
