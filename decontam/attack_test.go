@@ -11,7 +11,8 @@ const maxReconstructed = 0.05
 
 // TestFingerprintAttack attacks the built-in fingerprints the way issue 10
 // attacked the v1 file, with only public data: the words and 5-grams of
-// GSM8K *train*. For each GSM8K test question it tests every train 5-gram
+// GSM8K *train*. For each GSM8K test question, and each SVAMP and ASDiv
+// question of the excerpts (short items, sampled most densely), it tests every train 5-gram
 // against the item's stored keys (seeds), then chains: from each n-gram
 // found it tries every train word before and after it, keeping the n-grams
 // whose keys are stored, until nothing new is found. A word of an item
@@ -46,28 +47,29 @@ func TestFingerprintAttack(t *testing.T) {
 	for v := range vocab {
 		vocabList = append(vocabList, v)
 	}
-	// The targets: GSM8K test questions (text from the excerpt, stored keys
-	// from fingerprints.bin).
-	var gsm8k Benchmark
+	// The targets: the questions of GSM8K test and of the short-item sets
+	// SVAMP and ASDiv (text from the excerpts, stored keys from
+	// fingerprints.bin).
+	targets := map[string]Benchmark{}
 	for _, s := range excerptSets(t) {
-		if s.Name == "gsm8k" {
-			gsm8k = s
+		if s.Name == "gsm8k" || s.Name == "svamp" || s.Name == "asdiv" {
+			targets[s.Name] = s
 		}
 	}
-	stored := map[string]map[uint32]bool{}
+	stored := map[string]map[uint32]bool{} // by set/id
 	for _, p := range fp.parts {
 		it := fp.items[p.item]
-		if fp.sets[it.set].Name != "gsm8k" || p.kind != partQuestion {
+		if name := fp.sets[it.set].Name; targets[name].Name == "" || p.kind != partQuestion {
 			continue
 		}
 		set := map[uint32]bool{}
 		for _, g := range p.grams {
 			set[g] = true
 		}
-		stored[it.id] = set
+		stored[fp.sets[it.set].Name+"/"+it.id] = set
 	}
-	if len(gsm8k.Items) != 1319 || len(stored) != 1319 {
-		t.Fatalf("%d GSM8K test questions in the excerpt, %d in fingerprints.bin; want 1319", len(gsm8k.Items), len(stored))
+	if g := targets["gsm8k"]; len(g.Items) != 1319 {
+		t.Fatalf("%d GSM8K test questions in the excerpt; want 1319", len(g.Items))
 	}
 	vocabHash := make([]uint64, len(vocabList))
 	for i, v := range vocabList {
@@ -146,8 +148,21 @@ func TestFingerprintAttack(t *testing.T) {
 		}
 		return float64(covered) / float64(total), exact, falseGrams
 	}
-	share, exact, falseGrams := attack(gsm8k.Items, func(item BenchmarkItem, _ []string) map[uint32]bool { return stored[item.ID] })
-	t.Logf("fingerprints.bin: the attack rebuilds %.4f of the words of the 1319 GSM8K test questions (%d questions whole; %d n-grams found by key collision)", share, exact, falseGrams)
+	for _, name := range []string{"gsm8k", "svamp", "asdiv"} {
+		set := targets[name]
+		share, exact, falseGrams := attack(set.Items, func(item BenchmarkItem, _ []string) map[uint32]bool {
+			keys, ok := stored[name+"/"+item.ID]
+			if !ok {
+				t.Fatalf("%s/%s: not in fingerprints.bin", name, item.ID)
+			}
+			return keys
+		})
+		t.Logf("fingerprints.bin: the attack rebuilds %.4f of the words of %d %s test questions (%d questions whole; %d n-grams found by key collision)", share, len(set.Items), name, exact, falseGrams)
+		if share > maxReconstructed {
+			t.Errorf("%s: the attack rebuilds %.4f of the words, more than %.2f", name, share, maxReconstructed)
+		}
+	}
+	gsm8k := targets["gsm8k"]
 	allShare, allExact, _ := attack(gsm8k.Items[:100], func(_ BenchmarkItem, iw []string) map[uint32]bool {
 		keys := map[uint32]bool{}
 		for i := 0; i+n <= len(iw); i++ {
@@ -156,9 +171,6 @@ func TestFingerprintAttack(t *testing.T) {
 		return keys
 	})
 	t.Logf("every n-gram, unordered (control, first 100 questions): the attack rebuilds %.4f of the words (%d questions whole)", allShare, allExact)
-	if share > maxReconstructed {
-		t.Errorf("the attack rebuilds %.4f of the words, more than %.2f", share, maxReconstructed)
-	}
 	if allShare < 0.3 {
 		t.Errorf("control: the attack rebuilds only %.4f of the words from every n-gram; it has lost its teeth", allShare)
 	}

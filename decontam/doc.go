@@ -21,9 +21,14 @@
 // quotes, whitespace and LaTeX markup do not matter; π and \pi, √ and
 // \sqrt are the same word; CJK characters are words) and cut into n-grams
 // of Config.NgramSize words (default 5). Every n-gram of a checked text is
-// looked up; the index holds a sample of each benchmark item's n-grams (a
-// fifth, at least 4: the ones with the smallest keys) in a table of 32-bit
-// keys, each weighted by its rarity across all items of the benchmark
+// looked up; the index holds a sample of each benchmark item's n-grams in a
+// table of 32-bit keys. The sample covers the whole item: its n-grams, in
+// text order, are cut into blocks of 5 (of 2 to 4 for short items, so they
+// keep about 8), and each block keeps its rarest n-gram that is not the
+// neighbour of the last one kept. A stock question sentence of a short
+// item therefore holds only its share of the sample, a copy truncated to
+// 70% keeps about 70% of it, and a changed number breaks at most two kept
+// n-grams. Each kept n-gram is weighted by its rarity across all items of the benchmark
 // corpus (IDF, ln(items/df), as allenai/decon weighs them), so stock
 // phrasing ("express your answer as a common fraction") counts for little.
 //
@@ -50,14 +55,14 @@
 //	verbatim             0.9982  1.0000    >= 0.98
 //	spacing+case         0.9982  1.0000    >= 0.98
 //	instruction          0.9982  1.0000    >= 0.98
-//	punctuation+quotes   0.9963  0.9982    >= 0.98
+//	punctuation+quotes   0.9969  0.9982    >= 0.98
 //	chat                 0.9982  1.0000    >= 0.98
-//	truncated70          0.8174  0.8115    >= 0.78
-//	number-changed       0.9418  0.9367    >= 0.92
-//	paraphrase           0.2731  0.2835    reported (synonyms, clause moved)
+//	truncated70          0.9277  0.9341    >= 0.93
+//	number-changed       0.9495  0.9613    >= 0.95
+//	paraphrase           0.2369  0.2352    reported (synonyms, clause moved)
 //
 //	false positives (clean sets)                  tuning   held-out  gate
-//	GSM8K train prompts (3737 / 3736)             0.0008   0.0024    <= 0.005, every flag reviewed
+//	GSM8K train prompts (3737 / 3736)             0        0         <= 0.005, every flag reviewed
 //	clean GSM8K-train documents, 2 KB (600 each)  0        0         <= 0.005
 //	                            10 KB (400 each)  0        0         <= 0.005
 //	                            50 KB (200 each)  0        0         <= 0.005
@@ -66,33 +71,56 @@
 //
 // GSM8K-train flags reviewed as template duplicates of a benchmark item
 // (testdata/gsm8k_train_review.tsv) are right to flag and are not counted
-// as false positives; an unreviewed flag fails the test. Recall on 70%
-// truncations and one-number changes is lower than with every n-gram
-// stored (short items keep only 4 sampled n-grams): the price of
-// fingerprints that do not give the items away.
+// as false positives; an unreviewed flag fails the test (3 flagged in each
+// half, all template duplicates). Short items that share only their stock
+// question sentence with a prompt are not flagged, while their copies are
+// (TestShortItemQuestionSentence: "There are 20 birds and 8 fly away. How
+// many birds are left on the wire?" against asdiv/23, and six more pairs).
+// Number-changed recall stays below 0.97: in short formula items one
+// changed number breaks most of the 5-grams there are (both halves: College
+// Math 0.70, CARP 0.87, MATH-500 0.88, MMLU-STEM 0.90; GSM8K, SVAMP and
+// ASDiv 0.99-1.00). Truncation hurts the same sets (College Math 0.51,
+// MMLU-STEM 0.74, MATH-500 0.88; GSM8K 0.998).
 //
 // # Throughput
 //
 // go test ./decontam -run '^$' -bench . -cpu 1 (MB/cpu-s, MB per
 // CPU-second, steadier than MB/s on a shared machine), on the 2-core
-// development machine: clean prompts 45, clean 10 KB documents 45, 50 KB
-// documents 41, benchmark questions (every text scored) 18 MB/cpu-s; index
-// heap 10 MB. Normalizing alone runs at about 150 MB/cpu-s there, a third
-// of the clean-text time.
+// development machine, median of five runs alternating with the previous
+// version, under a load average near 20 (so below the figures of a quiet
+// machine, where the previous version measured 45, 45, 41 and 18; compare
+// the ratios):
+//
+//	                      before  after  ratio
+//	clean prompts          33.7   44.2   1.31
+//	clean 10 KB documents  32.1   44.2   1.38
+//	clean 50 KB documents  32.5   43.3   1.33
+//	benchmark questions    12.8   17.4   1.36 (every text scored)
+//
+// Index heap 11 MB. A clean text's n-grams are looked up in a 256 KB bit
+// filter first (nine in ten stop there); hits are grouped by a counting
+// sort. Normalizing alone runs at about 120 MB/cpu-s on clean prompts and
+// 75 on benchmark questions (LaTeX, CJK), so on the latter it takes a third
+// of Check's time.
 //
 // # Built-in fingerprints
 //
-// fingerprints.bin, embedded (776 KB), holds no benchmark text. Exactly
+// fingerprints.bin, embedded (946 KB), holds no benchmark text. Exactly
 // what it reveals: the names and versions of the sets; every item's id; the
 // number of normalized words of each question and solution; and for each, a
-// sample of its 5-gram hashes (the fifth with the smallest keys, at least
-// 4), truncated to 32 bits and sorted by value, so their order in the text
-// is gone, each with a one-byte IDF weight (which tells roughly in how many
-// items that n-gram occurs). Anyone holding a candidate 5-gram can test
-// whether it is in the sample of an item; chaining such tests with the
-// vocabulary and 5-grams of GSM8K train rebuilds 4.5% of the words of the
-// GSM8K test questions and no question whole (TestFingerprintAttack; the
-// same attack on every n-gram rebuilds 62%).
+// sample of its 5-gram hashes (one per block of 5 positions, of 2 to 4 in
+// short items; never two neighbours), truncated to 32 bits and sorted by
+// value, so their order in the text is gone, each with a one-byte IDF
+// weight (which tells roughly in how many items that n-gram occurs).
+// Anyone holding a candidate 5-gram can test whether it is in the sample of
+// an item; chaining such tests one word at a time with the vocabulary and
+// 5-grams of GSM8K train rebuilds 4.3% of the words of the GSM8K test
+// questions, 3.7% of SVAMP's and 4.2% of ASDiv's, and no question whole
+// (TestFingerprintAttack; the same attack on every n-gram rebuilds 62%).
+// Kept n-grams of short items are two or three positions apart, so an
+// attacker who extends by two or three words at a time (|vocabulary|^2 or
+// ^3 tests per step) could join more of them; the file is a deterrent
+// against reconstruction, not a guarantee.
 // Builtin indexes it, so decontamination works offline with nothing to
 // download. Regenerate it after changing the benchmark sets, Normalize,
 // the hashing or the sampling (TestBuiltinFresh, run when SYLLABUS_SHARED

@@ -172,8 +172,8 @@ var recallGates = map[string]float64{
 	"instruction":        0.98,
 	"punctuation+quotes": 0.98,
 	"chat":               0.98,
-	"truncated70":        0.78,
-	"number-changed":     0.92,
+	"truncated70":        0.93,
+	"number-changed":     0.95,
 	"paraphrase":         0,
 }
 

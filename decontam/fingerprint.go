@@ -48,17 +48,29 @@ const (
 	partSolution
 )
 
-// Sampling: a part keeps the ceil(1/sampleEvery) share of its distinct
-// n-grams whose hashes are smallest, and at least minSample of them (all of
-// a short part's). The checked text is not sampled: every one of its n-grams
-// is looked up, so any stored n-gram of an item the text contains is found.
+// Sampling: a part's n-grams, in text order, are cut into blocks of
+// sampleBlock(m) consecutive positions, and each block keeps its rarest
+// n-gram (fewest items, then smallest key) that does not overlap the
+// previously kept one by n-1 words (so no two kept n-grams are neighbours
+// and one-word chaining cannot join them; TestFingerprintAttack). Every part
+// of an item is covered, so a copy truncated to 70% keeps about 70% of the
+// sample, and a changed number, which breaks at most n consecutive n-grams,
+// breaks at most two kept ones. The checked text is not sampled: every one of
+// its n-grams is looked up, so any kept n-gram of an item the text contains
+// is found.
 const (
-	sampleEvery = 5
-	minSample   = 4
-	// sampleMaxDF: n-grams found in more items than this are stock phrasing;
-	// they are sampled only when a part has too few others.
-	sampleMaxDF = 20
+	// maxBlock is the block of parts of at least 5*maxBlock n-grams (a
+	// fifth kept); shorter parts use smaller blocks to keep about
+	// minSample n-grams, down to blocks of minBlock.
+	maxBlock  = 5
+	minBlock  = 2
+	minSample = 8
 )
+
+// sampleBlock is the block size for a part of m n-grams.
+func sampleBlock(m int) int {
+	return min(max(m/minSample, minBlock), maxBlock)
+}
 
 // idfWeight quantizes the inverse document frequency ln(items/df) of an
 // n-gram found in df of the corpus's items to 1/16ths, at least 1.
@@ -73,7 +85,7 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 	fp := &fingerprints{n: n}
 	var w words
 	var prefix []uint64
-	var all [][]uint32 // distinct keys of each part, as fp.parts
+	var all [][]uint32 // n-gram keys of each part in text order, as fp.parts
 	for _, b := range sets {
 		set := int32(len(fp.sets))
 		fp.sets = append(fp.sets, BenchmarkInfo{Name: b.Name, Version: b.Version, Items: len(b.Items)})
@@ -86,7 +98,7 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 					continue
 				}
 				prefix = prefixHashes(prefix, w.hashes)
-				var keys []uint32
+				var keys []uint32 // in text order
 				if w.len() < n {
 					keys = []uint32{gramKey(gramHash(prefix, 0, w.len()))}
 				} else {
@@ -94,8 +106,6 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 					for i := range keys {
 						keys[i] = gramKey(gramHash(prefix, i, n))
 					}
-					slices.Sort(keys)
-					keys = slices.Compact(keys)
 				}
 				all = append(all, keys)
 				fp.parts = append(fp.parts, partPrint{item: item, kind: partKind(kind), words: int32(w.len())})
@@ -104,7 +114,7 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 	}
 	// Document frequency: the number of items with the n-gram in a part.
 	df := map[uint32]int32{}
-	lastItem := map[uint32]int32{}
+	lastItem := map[uint32]int32{} // a key repeated within an item counts once
 	for i, keys := range all {
 		it := fp.parts[i].item
 		for _, k := range keys {
@@ -116,7 +126,7 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 	}
 	for i, keys := range all {
 		p := &fp.parts[i]
-		p.grams = sampleGrams(keys, func(k uint32) int { return int(df[k]) })
+		p.grams = sampleGrams(keys, n, func(k uint32) int { return int(df[k]) })
 		p.weights = make([]uint8, len(p.grams))
 		for j, k := range p.grams {
 			p.weights[j] = idfWeight(len(fp.items), int(df[k]))
@@ -125,24 +135,27 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 	return fp
 }
 
-// sampleGrams returns the sample of a part's distinct n-gram keys (sorted)
-// that the fingerprints keep, ascending: the smallest ceil(len/sampleEvery),
-// at least minSample, preferring n-grams in at most sampleMaxDF items.
-func sampleGrams(keys []uint32, df func(uint32) int) []uint32 {
-	k := max((len(keys)+sampleEvery-1)/sampleEvery, min(len(keys), minSample))
-	out := make([]uint32, 0, k)
-	for _, g := range keys {
-		if len(out) < k && df(g) <= sampleMaxDF {
-			out = append(out, g)
+// sampleGrams returns the sample of a part's n-gram keys (in text order)
+// that the fingerprints keep, distinct and ascending (see sampleBlock).
+func sampleGrams(keys []uint32, n int, df func(uint32) int) []uint32 {
+	block := sampleBlock(len(keys))
+	out := make([]uint32, 0, (len(keys)+block-1)/block)
+	last := -n // position of the last kept n-gram
+	for start := 0; start < len(keys); start += block {
+		best, bestDF := -1, 0
+		for i := max(start, last+2); i < min(start+block, len(keys)); i++ {
+			d := df(keys[i])
+			if best < 0 || d < bestDF || d == bestDF && keys[i] < keys[best] {
+				best, bestDF = i, d
+			}
 		}
-	}
-	for _, g := range keys {
-		if len(out) < k && df(g) > sampleMaxDF {
-			out = append(out, g)
+		if best >= 0 {
+			out = append(out, keys[best])
+			last = best
 		}
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // merge returns fp with the sets of other added; a set of other replaces a

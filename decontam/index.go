@@ -35,26 +35,43 @@ type Index struct {
 	cfg   Config
 	fp    *fingerprints
 	parts []indexedPart
-	// keys is the table probed for every n-gram of a text (linear probing,
-	// 0 is empty); vals[i] are the postings of keys[i]: posts[vals[i].a:vals[i].b].
-	keys    []uint32
-	vals    []postRange
-	shift   uint // 32 - log2(len(keys))
-	ngrams  int  // occupied slots
-	posts   []posting
-	weights []uint16 // weights[post] (idfWeight units)
+	// slots is the table probed for every n-gram of a text (linear
+	// probing, key 0 is empty); a slot holds its key's postings,
+	// posts[r.a:r.b], next to the key, so a hit costs one cache miss.
+	slots  []slot
+	shift  uint // 32 - log2(len(slots))
+	ngrams int  // occupied slots
+	// filter has the bit of every key of slots set: 4 bits
+	// per slot, at least 8 per key, so it is clear for about nine in ten
+	// n-grams of a clean text, and an eighth of the table's size (256 KB
+	// for the built-in fingerprints, within a core's L2 cache), so most
+	// lookups stop there instead of probing the table in memory.
+	filter keyFilter
+	posts  []posting
 	// shortLens are the word counts, below n, of indexed parts shorter than
-	// n; such parts match only in full, through shortKeys/shortVals.
-	shortLens  []int
-	shortKeys  []uint32
-	shortVals  []postRange
-	shortShift uint
+	// n; such parts match only in full, through shortSlots.
+	shortLens   []int
+	shortSlots  []slot
+	shortShift  uint
+	shortFilter keyFilter // as filter, for shortSlots
 }
 
 type postRange struct{ a, b uint32 }
 
-// posting says an n-gram is in a part.
-type posting struct{ part uint32 }
+// A slot holds a key, the range of its postings in Index.posts, and a
+// copy of the first of them: most keys have one, so a hit costs one cache
+// miss.
+type slot struct {
+	key   uint32
+	r     postRange
+	first posting
+}
+
+// posting says an n-gram is in a part, with its weight (idfWeight units).
+type posting struct {
+	part   uint32
+	weight uint32
+}
 
 type indexedPart struct {
 	item  int32 // index into fp.items
@@ -112,7 +129,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 	sort.Ints(ix.shortLens)
 	// group sorts entries by key and fills a table with their postings,
 	// dropping keys found in more than MaxItemsPerNgram items.
-	group := func(entries []entry) (keys []uint32, vals []postRange, shift uint, used int) {
+	group := func(entries []entry) (slots []slot, shift uint, used int) {
 		slices.SortFunc(entries, func(a, b entry) int {
 			if c := cmp.Compare(a.key, b.key); c != 0 {
 				return c
@@ -134,8 +151,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			if items <= cfg.MaxItemsPerNgram {
 				r := postRange{uint32(len(ix.posts)), 0}
 				for _, e := range entries[i:j] {
-					ix.posts = append(ix.posts, posting{e.part})
-					ix.weights = append(ix.weights, uint16(e.weight))
+					ix.posts = append(ix.posts, posting{e.part, uint32(e.weight)})
 					ix.parts[e.part].total += uint32(e.weight)
 				}
 				r.b = uint32(len(ix.posts))
@@ -149,18 +165,22 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 		for size < 2*len(kept) {
 			size, bits = size*2, bits+1
 		}
-		keys, vals, shift = make([]uint32, size), make([]postRange, size), 32-bits
+		slots, shift = make([]slot, size), 32-bits
 		for _, e := range kept {
 			i := slotOf(e.key, shift)
-			for keys[i] != 0 {
+			for slots[i].key != 0 {
 				i = (i + 1) & uint32(size-1)
 			}
-			keys[i], vals[i] = e.key, e.r
+			slots[i] = slot{e.key, e.r, ix.posts[e.r.a]}
 		}
-		return keys, vals, shift, len(kept)
+		return slots, shift, len(kept)
 	}
-	ix.keys, ix.vals, ix.shift, ix.ngrams = group(entries)
-	ix.shortKeys, ix.shortVals, ix.shortShift, _ = group(shortEntries)
+	ix.slots, ix.shift, ix.ngrams = group(entries)
+	ix.shortSlots, ix.shortShift, _ = group(shortEntries)
+	ix.filter = newKeyFilter(ix.slots, 4*len(ix.slots))
+	// The short table is small and probed at every position of a text for
+	// each short length: a sparse filter keeps its branch predictable.
+	ix.shortFilter = newKeyFilter(ix.shortSlots, 64*len(ix.shortSlots))
 	for i := range ix.parts {
 		p := &ix.parts[i]
 		p.need = uint32(cfg.Threshold*float64(p.total) + 0.999999)
@@ -174,15 +194,49 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 // (Fibonacci hashing, so keys that differ only in high bits spread).
 func slotOf(key uint32, shift uint) uint32 { return key * 0x9E3779B1 >> shift }
 
-// find returns the postings of key, or an empty range.
-func find(keys []uint32, vals []postRange, shift uint, key uint32) postRange {
-	mask := uint32(len(keys) - 1)
+// keyFilter is a bitmap with the bit of every key of a table set: a one-hash
+// Bloom filter that answers most misses from a small, cached array.
+type keyFilter struct {
+	bits  []uint64
+	shift uint // 32 - log2(bits)
+}
+
+// newKeyFilter returns a filter of size bits (a power of two, at least 64)
+// holding the non-zero keys of table.
+func newKeyFilter(table []slot, size int) keyFilter {
+	f := keyFilter{shift: 32 - 6}
+	for n := 64; n < size; n *= 2 {
+		f.shift--
+	}
+	f.bits = make([]uint64, 1<<(32-f.shift)/64)
+	for _, sl := range table {
+		if k := sl.key; k != 0 {
+			b := f.bit(k)
+			f.bits[b>>6] |= 1 << (b & 63)
+		}
+	}
+	return f
+}
+
+// bit is key's bit. It uses other bits of the key than slotOf, so a filter
+// hit does not predict a probe.
+func (f keyFilter) bit(key uint32) uint32 { return key * 0x85EBCA77 >> f.shift }
+
+// has reports whether key may be in the table.
+func (f keyFilter) has(key uint32) bool {
+	b := f.bit(key)
+	return f.bits[b>>6]&(1<<(b&63)) != 0
+}
+
+// find returns the slot of key, or nil.
+func find(slots []slot, shift uint, key uint32) *slot {
+	mask := uint32(len(slots) - 1)
 	for i := slotOf(key, shift); ; i = (i + 1) & mask {
-		switch keys[i] {
+		switch slots[i].key {
 		case key:
-			return vals[i]
+			return &slots[i]
 		case 0:
-			return postRange{}
+			return nil
 		}
 	}
 }
@@ -223,7 +277,7 @@ func (ix *Index) Stats() IndexStats {
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
 		Postings: len(ix.posts),
-		Bytes: int64(len(ix.keys))*12 + int64(len(ix.shortKeys))*12 + int64(len(ix.posts))*6 +
+		Bytes: int64(len(ix.slots)+len(ix.shortSlots))*20 + int64(len(ix.filter.bits)+len(ix.shortFilter.bits))*8 + int64(len(ix.posts))*8 +
 			int64(len(ix.parts))*20,
 	}
 }
@@ -240,12 +294,22 @@ type scratch struct {
 	touched    []uint32
 	// postCount[post] counts the hits of one posting in the sliding window.
 	postCount []uint16
+	// partCount[p] counts the hits on part p while grouping them; sorted
+	// and keptParts are groupByPart's buffers.
+	partCount []uint32
+	sorted    []hit
+	keptParts []uint32
+	// ends and buf are match's buffers.
+	ends []int
+	buf  []byte
 }
 
 type hit struct {
 	part uint32 // indexed part
 	post uint32 // posting, which identifies the n-gram within the part
 	cpos uint32 // where in the checked text (word index)
+	// weight is the posting's weight.
+	weight uint32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -264,12 +328,16 @@ func (ix *Index) Check(text string) []Match {
 	sc.hits = sc.hits[:0]
 	n := ix.cfg.NgramSize
 	if ix.ngrams > 0 {
-		keys, mask, shift := ix.keys, uint32(len(ix.keys)-1), ix.shift
+		slots, mask, shift := ix.slots, uint32(len(ix.slots)-1), ix.shift
+		filter := ix.filter
 		for i := 0; i+n <= nwords; i++ {
 			key := gramKey(gramHash(sc.prefix, i, n))
-			for s := slotOf(key, shift); keys[s] != 0; s = (s + 1) & mask {
-				if keys[s] == key {
-					ix.addHits(sc, ix.vals[s], i)
+			if !filter.has(key) {
+				continue
+			}
+			for s := slotOf(key, shift); slots[s].key != 0; s = (s + 1) & mask {
+				if slots[s].key == key {
+					ix.addHits(sc, &slots[s], i)
 					break
 				}
 			}
@@ -277,8 +345,12 @@ func (ix *Index) Check(text string) []Match {
 	}
 	for _, L := range ix.shortLens {
 		for i := 0; i+L <= nwords; i++ {
-			if r := find(ix.shortKeys, ix.shortVals, ix.shortShift, gramKey(gramHash(sc.prefix, i, L))); r.b > r.a {
-				ix.addHits(sc, r, i)
+			key := gramKey(gramHash(sc.prefix, i, L))
+			if !ix.shortFilter.has(key) {
+				continue
+			}
+			if sl := find(ix.shortSlots, ix.shortShift, key); sl != nil {
+				ix.addHits(sc, sl, i)
 			}
 		}
 	}
@@ -288,10 +360,11 @@ func (ix *Index) Check(text string) []Match {
 	return ix.score(sc)
 }
 
-// addHits records the postings r as hits at word cpos of the text.
-func (ix *Index) addHits(sc *scratch, r postRange, cpos int) {
-	for p := r.a; p < r.b; p++ {
-		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, uint32(cpos)})
+// addHits records the postings of sl as hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, sl *slot, cpos int) {
+	sc.hits = append(sc.hits, hit{sl.first.part, sl.r.a, uint32(cpos), sl.first.weight})
+	for p := sl.r.a + 1; p < sl.r.b; p++ {
+		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, uint32(cpos), ix.posts[p].weight})
 	}
 }
 
@@ -304,13 +377,15 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 	}
 	if len(sc.partWeight) < len(ix.parts) {
 		sc.partWeight = make([]uint32, len(ix.parts))
+		sc.partCount = make([]uint32, len(ix.parts))
 	}
 	sc.touched = sc.touched[:0]
 	for _, h := range sc.hits {
-		if sc.partWeight[h.part] == 0 {
+		if sc.partCount[h.part] == 0 {
 			sc.touched = append(sc.touched, h.part)
 		}
-		sc.partWeight[h.part] += uint32(ix.weights[h.post])
+		sc.partWeight[h.part] += h.weight
+		sc.partCount[h.part]++
 	}
 	scorable := false
 	for _, p := range sc.touched {
@@ -320,18 +395,44 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 		}
 	}
 	if scorable {
-		kept := sc.hits[:0]
-		for _, h := range sc.hits {
-			if sc.partWeight[h.part] >= ix.parts[h.part].need {
-				kept = append(kept, h)
-			}
-		}
-		sc.hits = kept
+		ix.groupByPart(sc)
 	}
+	for _, p := range sc.touched {
+		sc.partWeight[p], sc.partCount[p] = 0, 0
+	}
+	return scorable
+}
+
+// groupByPart keeps the hits on parts whose hits weigh at least what the
+// part needs and orders them by part, then by position (a counting sort:
+// the hits of one part were found in text order, and few parts are left).
+// sc.partWeight still holds the weights of the touched parts.
+func (ix *Index) groupByPart(sc *scratch) {
+	parts := sc.keptParts[:0]
+	for _, p := range sc.touched {
+		if sc.partWeight[p] >= ix.parts[p].need {
+			parts = append(parts, p)
+		}
+	}
+	slices.Sort(parts)
+	// partWeight becomes, per kept part, the offset of its first hit + 1.
 	for _, p := range sc.touched {
 		sc.partWeight[p] = 0
 	}
-	return scorable
+	n := uint32(0)
+	for _, p := range parts {
+		sc.partWeight[p] = n + 1
+		n += sc.partCount[p]
+	}
+	sc.sorted = slices.Grow(sc.sorted[:0], int(n))[:n]
+	for _, h := range sc.hits {
+		if at := sc.partWeight[h.part]; at > 0 {
+			sc.sorted[at-1] = h
+			sc.partWeight[h.part]++
+		}
+	}
+	sc.hits, sc.sorted = sc.sorted, sc.hits
+	sc.keptParts = parts
 }
 
 // score turns hits into matches. Per benchmark part, a window of
@@ -341,13 +442,7 @@ func (ix *Index) keepScorable(sc *scratch) bool {
 // counts once), over the weight of all its indexed n-grams. An item's score
 // is its best part's.
 func (ix *Index) score(sc *scratch) []Match {
-	hits := sc.hits
-	slices.SortFunc(hits, func(a, b hit) int {
-		if c := cmp.Compare(a.part, b.part); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.cpos, b.cpos)
-	})
+	hits := sc.hits // by part, then cpos (groupByPart)
 	if len(sc.postCount) < len(ix.posts) {
 		sc.postCount = make([]uint16, len(ix.posts))
 	}
@@ -398,13 +493,13 @@ func (ix *Index) bestWindow(sc *scratch, hits []hit, window uint32) (best uint32
 	start := 0
 	for end, h := range hits {
 		if sc.postCount[h.post] == 0 {
-			sum += uint32(ix.weights[h.post])
+			sum += h.weight
 		}
 		sc.postCount[h.post]++
 		for h.cpos-hits[start].cpos >= window {
 			p := hits[start].post
 			if sc.postCount[p]--; sc.postCount[p] == 0 {
-				sum -= uint32(ix.weights[p])
+				sum -= hits[start].weight
 			}
 			start++
 		}
@@ -425,16 +520,31 @@ func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match
 		return m
 	}
 	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
+	// The reported n-grams are cut from one string: one allocation.
+	ends, b := sc.ends[:0], sc.buf[:0]
+	defer func() { sc.ends, sc.buf = ends, b }()
 	last := -1
 	for _, h := range hits {
-		if len(m.MatchedNgrams) == ix.cfg.MaxReportedNgrams {
+		if len(ends) == ix.cfg.MaxReportedNgrams {
 			break
 		}
 		if int(h.cpos) == last {
 			continue
 		}
 		last = int(h.cpos)
-		m.MatchedNgrams = append(m.MatchedNgrams, sc.words.join(int(h.cpos), int(h.cpos)+span))
+		for k := int(h.cpos); k < int(h.cpos)+span; k++ {
+			if k > int(h.cpos) {
+				b = append(b, ' ')
+			}
+			b = append(b, sc.words.word(k)...)
+		}
+		ends = append(ends, len(b))
+	}
+	all := string(b)
+	m.MatchedNgrams = make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		m.MatchedNgrams[i], start = all[start:end], end
 	}
 	return m
 }

@@ -255,10 +255,22 @@ func (w *words) latexCommand(s string, i int) int {
 	name := s[i+1 : j]
 	if word, ok := latexWords[name]; ok {
 		w.appendWord(word)
-	} else if word, ok := latexWords[strings.ToLower(name)]; ok {
-		w.appendWord(word)
+	} else if hasUpper(name) {
+		if word, ok := latexWords[strings.ToLower(name)]; ok {
+			w.appendWord(word)
+		}
 	}
 	return j
+}
+
+// hasUpper reports whether the ASCII letters s hold a capital.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // appendWord appends word, lower-case ASCII letters, as a word of its own.
