@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,8 +50,8 @@ type InputConfig struct {
 	// selects several), or builtin:arithmetic?n=... for built-in prompts.
 	Path          string `yaml:"path" json:"path"`
 	input.Mapping `yaml:",inline" json:",inline"`
-	// SystemPrompt, when set, is sent as the system turn of every request
-	// and kept in released conversations.
+	// SystemPrompt is the old place of teacher.system_prompt: Load moves it
+	// there (setting both differently is an error).
 	SystemPrompt string `yaml:"system_prompt" json:"system_prompt,omitempty"`
 	// Instruction is appended to every prompt sent to the teacher; the
 	// default asks for a boxed final answer, which the verifier extracts.
@@ -154,6 +155,9 @@ func Load(path string) (Recipe, error) {
 	if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) { // an empty recipe is the defaults
 		return r, fmt.Errorf("recipe %s: %s", path, friendlyYAMLError(err))
 	}
+	if err := r.migrate(); err != nil {
+		return r, fmt.Errorf("recipe %s: %w", path, err)
+	}
 	return r, nil
 }
 
@@ -192,6 +196,9 @@ func (r Recipe) Validate() error {
 	}
 	if r.Input.Text == "" {
 		bad("input.text_field must be set")
+	}
+	if f := r.Input.AnswerFormat; f != "" && !slices.Contains(filters.ReferenceFormats, f) {
+		bad("input.answer_format must be one of %s, got %q", strings.Join(filters.ReferenceFormats, ", "), f)
 	}
 	if r.UsesSimTeacher() {
 		if !builtin.IsBuiltin(r.Input.Path) {
@@ -276,8 +283,16 @@ func (s SamplingConfig) Selection() filters.SelectionConfig {
 }
 
 // Conversation is what the teacher is sent for a prompt: an optional system
-// turn, then the prompt followed by the instruction.
+// turn, then the prompt followed by the instruction. A chat prompt
+// (p.Messages) is sent as written, with the system turn added only when it
+// has none, and no instruction: its turns are the user's.
 func Conversation(p schemas.Prompt, in InputConfig) []schemas.Message {
+	if len(p.Messages) > 0 {
+		if in.SystemPrompt == "" || p.Messages[0].Role == schemas.RoleSystem {
+			return p.Messages
+		}
+		return append([]schemas.Message{{Role: schemas.RoleSystem, Content: in.SystemPrompt}}, p.Messages...)
+	}
 	var msgs []schemas.Message
 	if in.SystemPrompt != "" {
 		msgs = append(msgs, schemas.Message{Role: schemas.RoleSystem, Content: in.SystemPrompt})
