@@ -63,6 +63,9 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: input.path: %w", err)
 	}
+	if err := probeInputs(context.Background(), sources, r); err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
 	if err := checkNewVersion(r); err != nil {
 		return err
 	}

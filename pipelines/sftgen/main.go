@@ -64,11 +64,14 @@ func main() {
 	}
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "sftgen:", err)
-		os.Exit(1)
+		if strings.Contains(err.Error(), release.NothingNewMarker) {
+			os.Exit(release.ExitNothingNew)
+		}
+		os.Exit(release.ExitFailed)
 	}
 }
 
-func run(ctx context.Context) error {
+func run(ctx context.Context) (err error) {
 	r, err := recipeFromFlags()
 	if err != nil {
 		return err
@@ -86,6 +89,13 @@ func run(ctx context.Context) error {
 	defer func() {
 		if err := releaseLease(); err != nil {
 			fmt.Fprintln(os.Stderr, "sftgen: warning:", err)
+		}
+	}()
+	defer func() { // runs before the lease is released
+		if err != nil {
+			if cerr := transforms.AbandonVersion(context.WithoutCancel(ctx), r); cerr != nil {
+				fmt.Fprintln(os.Stderr, "sftgen: warning: removing the unreleased version folder:", cerr)
+			}
 		}
 	}()
 	if r.UsesSimTeacher() && !r.DryRun {

@@ -107,6 +107,10 @@ type OutputConfig struct {
 	// WaitForLease is how long a run waits for another run's lease before
 	// failing (default 0: fail at once, naming the holder).
 	WaitForLease time.Duration `yaml:"wait_for_lease" json:"-"`
+	// MaxDeadLetterFraction is the largest share of new records that may
+	// end as dead letters in a published release (default 0.5); a run
+	// past it fails and publishes nothing.
+	MaxDeadLetterFraction float64 `yaml:"max_dead_letter_fraction" json:"max_dead_letter_fraction"`
 }
 
 // DefaultLeaseTTL is how long a dataset lease lives unrenewed: how long a
@@ -130,7 +134,7 @@ func Default() Recipe {
 		Teacher:  t,
 		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math"},
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
-		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL},
+		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
 	}
 }
 
@@ -249,6 +253,9 @@ func (r Recipe) Validate() error {
 	}
 	if o.LeaseTTL != 0 && o.LeaseTTL < MinLeaseTTL { // 0 (a recipe that went through JSON) means the default
 		bad("output.lease_ttl must be >= %s, got %s", MinLeaseTTL, o.LeaseTTL)
+	}
+	if o.MaxDeadLetterFraction < 0 || o.MaxDeadLetterFraction > 1 {
+		bad("output.max_dead_letter_fraction must be from 0 to 1, got %g", o.MaxDeadLetterFraction)
 	}
 	if o.WaitForLease < 0 {
 		bad("output.wait_for_lease must be >= 0, got %s", o.WaitForLease)
