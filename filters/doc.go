@@ -14,7 +14,15 @@
 // Reason ReasonNoAnswer ("no_answer"): the sample is rejected for that
 // reason and is not counted as wrong. A reference may be a bare answer
 // ("\frac{3}{4}"), a GSM8K solution ending in "#### 18", or a MATH solution
-// with a \boxed{} answer (ReferenceAnswer).
+// with a \boxed{} answer (ReferenceAnswer). SplitReference splits a
+// published reference into its final answer and its full solution, in a
+// format the recipe may force (gsm8k, boxed, plain).
+//
+// # Dedup
+//
+// DedupText is the form exact deduplication compares: Unicode form (NFKC),
+// case and spacing folded, every operator, sign, digit, exponent and LaTeX
+// command kept, so two different problems never share it.
 //
 // # Extraction
 //

@@ -119,6 +119,7 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 			PromptID:     p.ID,
 			Messages:     withAssistant(prompt, c.sample.Text),
 			Answer:       p.Answer,
+			Solution:     p.Solution,
 			Extracted:    c.verdict.Extracted,
 			Verdict:      c.verdict.Reason,
 			Skills:       skillsOf(p),
@@ -151,7 +152,8 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 		out.RLVR = append(out.RLVR, schemas.RLVRExample{
 			PromptID:    p.ID,
 			Prompt:      prompt,
-			GroundTruth: p.Answer,
+			GroundTruth: ReferenceAnswer(p.Answer), // the final answer, even if the reader kept a whole solution
+			Solution:    p.Solution,
 			Skills:      skillsOf(p),
 			Difficulty:  out.Difficulty,
 			PassRate:    passRate,

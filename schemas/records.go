@@ -26,8 +26,16 @@ type Prompt struct {
 	ID string `json:"id"`
 	// Text is the prompt as the teacher sees it.
 	Text string `json:"prompt"`
-	// Answer is the reference answer; empty when the input has none.
+	// Messages, for chat input, is the conversation as the record holds it
+	// (system, few-shot turns, final user turn; a trailing assistant turn is
+	// taken as the reference solution, never kept here). Text is then the
+	// turns' contents, one per line, for dedup and decontamination.
+	Messages []Message `json:"messages,omitempty"`
+	// Answer is the reference's final answer; empty when the input has none.
 	Answer string `json:"answer,omitempty"`
+	// Solution is the reference's full worked solution, when the input's
+	// reference is more than its final answer (a GSM8K or MATH solution).
+	Solution string `json:"solution,omitempty"`
 	// Source names where the record came from: a file path or a builtin set.
 	Source string `json:"source"`
 	// Line is the 1-based line (JSONL) or row (Parquet) of the record in Source.
@@ -54,10 +62,13 @@ type Sample struct {
 // SFTExample is one released supervised fine-tuning row: a conversation whose
 // final assistant turn is a teacher rationale that passed verification.
 type SFTExample struct {
-	PromptID  string    `json:"prompt_id" parquet:"prompt_id"`
-	Messages  []Message `json:"messages" parquet:"messages,list"`
-	Answer    string    `json:"answer" parquet:"answer"`
-	Extracted string    `json:"extracted" parquet:"extracted"`
+	PromptID string    `json:"prompt_id" parquet:"prompt_id"`
+	Messages []Message `json:"messages" parquet:"messages,list"`
+	Answer   string    `json:"answer" parquet:"answer"`
+	// Solution is the input's full reference solution ("" when the input
+	// gave only a final answer).
+	Solution  string `json:"solution" parquet:"solution"`
+	Extracted string `json:"extracted" parquet:"extracted"`
 	// Verdict says why the verifier accepted the sample.
 	Verdict      string   `json:"verdict" parquet:"verdict"`
 	Skills       []string `json:"skills" parquet:"skills,list"`
@@ -93,13 +104,16 @@ type PreferencePair struct {
 // Only prompts the teacher solved sometimes but not always are released here,
 // since those carry a learning signal.
 type RLVRExample struct {
-	PromptID    string    `json:"prompt_id" parquet:"prompt_id"`
-	Prompt      []Message `json:"prompt" parquet:"prompt,list"`
-	GroundTruth string    `json:"ground_truth" parquet:"ground_truth"`
-	Skills      []string  `json:"skills" parquet:"skills,list"`
-	Difficulty  string    `json:"difficulty" parquet:"difficulty"`
-	PassRate    float64   `json:"pass_rate" parquet:"pass_rate"`
-	Source      string    `json:"source" parquet:"source"`
+	PromptID string    `json:"prompt_id" parquet:"prompt_id"`
+	Prompt   []Message `json:"prompt" parquet:"prompt,list"`
+	// GroundTruth is always the reference's final answer, what a rule-based
+	// reward compares with; Solution is the full reference solution.
+	GroundTruth string   `json:"ground_truth" parquet:"ground_truth"`
+	Solution    string   `json:"solution" parquet:"solution"`
+	Skills      []string `json:"skills" parquet:"skills,list"`
+	Difficulty  string   `json:"difficulty" parquet:"difficulty"`
+	PassRate    float64  `json:"pass_rate" parquet:"pass_rate"`
+	Source      string   `json:"source" parquet:"source"`
 }
 
 // Rejection records why a readable prompt (or a duplicate of one) released no

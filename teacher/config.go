@@ -16,6 +16,9 @@ type Config struct {
 	URL string `yaml:"url" json:"url"`
 	// Model is the model id sent with every request.
 	Model string `yaml:"model" json:"model"`
+	// SystemPrompt, when set, is a system turn added to every prompt that
+	// has none (recipe teacher.system_prompt, --system_prompt).
+	SystemPrompt string `yaml:"system_prompt" json:"system_prompt,omitempty"`
 	// APIKeyEnv names the environment variable holding the API key ("" =
 	// no key). The key itself is never stored in the config nor logged.
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env"`

@@ -113,7 +113,7 @@ func dryRunGraph(s beam.Scope, r recipe.Recipe, teacherJSON []byte, clean beam.P
 	if err != nil {
 		return err
 	}
-	est := beam.ParDo(s, &estimateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
+	est := beam.ParDo(s, &estimateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
 	all := beam.Flatten(s, append(tallies, est)...)
 	beam.ParDo0(s, &writeEstimateFn{Recipe: string(recipeJSON)}, beam.Impulse(s), beam.SideInput{Input: all})
 	return nil

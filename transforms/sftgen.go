@@ -63,6 +63,9 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: input.path: %w", err)
 	}
+	if err := probeInputs(context.Background(), sources, r); err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
 	if err := checkNewVersion(r); err != nil {
 		return err
 	}
@@ -101,7 +104,7 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if r.DryRun {
 		return dryRunGraph(s, r, teacherJSON, clean, append(incTally, readTally, dupTally, contamTally)...)
 	}
-	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.Input, K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
+	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
 

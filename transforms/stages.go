@@ -87,11 +87,12 @@ func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitP
 	return recordErr
 }
 
-// dedupKey is the key exact deduplication groups on: the prompt after the
-// decontaminator's normalization (Unicode, case, punctuation, whitespace),
-// so prompts that differ only in such things are one prompt.
+// dedupKey is the key exact deduplication groups on: the prompt with only
+// Unicode form, case and whitespace folded (filters.DedupText), so prompts
+// that differ only in such things are one prompt, and prompts that differ
+// in an operator, a sign or an exponent never are.
 func dedupKey(p schemas.Prompt) string {
-	h := sha256.Sum256([]byte(decontam.Normalize(p.Text)))
+	h := sha256.Sum256([]byte(filters.DedupText(p.Text)))
 	return hex.EncodeToString(h[:16])
 }
 

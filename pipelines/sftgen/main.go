@@ -35,6 +35,8 @@ var (
 	idField      = flag.String("id_field", "", "input field holding the record id (recipe input.id_field, default id)")
 	textField    = flag.String("text_field", "", "input field holding the prompt (recipe input.text_field, default prompt)")
 	answerField  = flag.String("answer_field", "", "input field holding the reference answer (recipe input.answer_field, default answer)")
+	systemPrompt = flag.String("system_prompt", "", "a system turn added to every prompt that has none (recipe teacher.system_prompt)")
+	answerFormat = flag.String("answer_format", "", "how the reference is written: auto, gsm8k (#### n), boxed (last \\boxed{}) or plain (recipe input.answer_format, default auto)")
 	teacherURL   = flag.String("teacher_url", "", "OpenAI-compatible base URL ending in /v1 (recipe teacher.url)")
 	model        = flag.String("teacher_model", "", "teacher model id; sim selects the simulated teacher (recipe teacher.model)")
 	concurrency  = flag.Int("teacher_max_concurrency", 0, "teacher requests in flight per worker (recipe teacher.max_concurrency)")
@@ -62,11 +64,14 @@ func main() {
 	}
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "sftgen:", err)
-		os.Exit(1)
+		if strings.Contains(err.Error(), release.NothingNewMarker) {
+			os.Exit(release.ExitNothingNew)
+		}
+		os.Exit(release.ExitFailed)
 	}
 }
 
-func run(ctx context.Context) error {
+func run(ctx context.Context) (err error) {
 	r, err := recipeFromFlags()
 	if err != nil {
 		return err
@@ -84,6 +89,13 @@ func run(ctx context.Context) error {
 	defer func() {
 		if err := releaseLease(); err != nil {
 			fmt.Fprintln(os.Stderr, "sftgen: warning:", err)
+		}
+	}()
+	defer func() { // runs before the lease is released
+		if err != nil {
+			if cerr := transforms.AbandonVersion(context.WithoutCancel(ctx), r); cerr != nil {
+				fmt.Fprintln(os.Stderr, "sftgen: warning: removing the unreleased version folder:", cerr)
+			}
 		}
 	}()
 	if r.UsesSimTeacher() && !r.DryRun {
@@ -141,6 +153,8 @@ func recipeFromFlags() (recipe.Recipe, error) {
 	apply("id_field", func() { r.Input.ID = *idField })
 	apply("text_field", func() { r.Input.Text = *textField })
 	apply("answer_field", func() { r.Input.Answer = *answerField })
+	apply("system_prompt", func() { r.Teacher.SystemPrompt = *systemPrompt })
+	apply("answer_format", func() { r.Input.AnswerFormat = *answerFormat })
 	apply("teacher_url", func() { r.Teacher.URL = *teacherURL })
 	apply("teacher_model", func() { r.Teacher.Model = *model })
 	apply("teacher_max_concurrency", func() { r.Teacher.MaxConcurrency = *concurrency })

@@ -81,11 +81,13 @@ func ReadParquet(ra io.ReaderAt, size int64, source string, m Mapping, sink Sink
 	if err != nil {
 		return Stats{}, fmt.Errorf("input: %s is not a readable Parquet file: %w", source, err)
 	}
-	if _, ok := pf.Schema().Lookup(m.Text); !ok {
+	if !hasColumn(pf.Schema(), m.Text) && (m.Messages == "" || !hasColumn(pf.Schema(), m.Messages)) {
 		return Stats{}, fmt.Errorf("input: %s has no column %q (set --text_field; columns: %s)", source, m.Text, columnNames(pf.Schema()))
 	}
 	r := newReader(source, m, sink)
-	rows := parquet.NewGenericReader[any](ra, pf.Schema())
+	// Read through pf, not ra: pf knows the size, which parquet-go cannot
+	// tell from a reader of an S3 object.
+	rows := parquet.NewGenericReader[any](pf)
 	defer rows.Close()
 	buf := make([]any, 256)
 	row := 0
@@ -108,6 +110,37 @@ func ReadParquet(ra io.ReaderAt, size int64, source string, m Mapping, sink Sink
 			return r.stats, fmt.Errorf("input: reading %s at row %d: %w", source, row+1, err)
 		}
 	}
+}
+
+// hasColumn reports whether the schema has a field at the dotted path
+// name, leaf or group (a list<struct<role, content>> column is a group).
+func hasColumn(s *parquet.Schema, name string) bool {
+	var node parquet.Node = s
+	if hasField(node, name) {
+		return true
+	}
+	for _, part := range strings.Split(name, ".") {
+		next := fieldNamed(node, part)
+		if next == nil {
+			return false
+		}
+		node = next
+	}
+	return true
+}
+
+func hasField(n parquet.Node, name string) bool { return fieldNamed(n, name) != nil }
+
+func fieldNamed(n parquet.Node, name string) parquet.Node {
+	if n.Leaf() {
+		return nil
+	}
+	for _, f := range n.Fields() {
+		if f.Name() == name {
+			return f
+		}
+	}
+	return nil
 }
 
 func columnNames(s *parquet.Schema) string {

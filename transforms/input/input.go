@@ -20,6 +20,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
 )
 
@@ -34,10 +35,21 @@ type Mapping struct {
 	// Answer is the field holding the reference answer (default "answer");
 	// a record without it is still a prompt, with no reference.
 	Answer string `yaml:"answer_field" json:"answer_field"`
+	// Messages is the field holding a chat prompt, a list of {role,
+	// content} (default "messages"), read when the record has no Text
+	// field. A Text field holding such a list is read as a chat prompt too.
+	// Fields may be dotted paths into nested objects ("problem.text").
+	Messages string `yaml:"messages_field" json:"messages_field,omitempty"`
+	// AnswerFormat is how the reference is written: auto (default), gsm8k
+	// ("#### n"), boxed (last \boxed{}) or plain. The final answer becomes
+	// the prompt's Answer and the full solution its Solution.
+	AnswerFormat string `yaml:"answer_format" json:"answer_format,omitempty"`
 }
 
 // DefaultMapping is the mapping of DESIGN.md: id, prompt, answer.
-func DefaultMapping() Mapping { return Mapping{ID: "id", Text: "prompt", Answer: "answer"} }
+func DefaultMapping() Mapping {
+	return Mapping{ID: "id", Text: "prompt", Answer: "answer", Messages: "messages", AnswerFormat: filters.FormatAuto}
+}
 
 // Limits bound what one record may hold.
 const (
@@ -174,22 +186,48 @@ func (r *reader) jsonRecord(line int, raw []byte) {
 // record validates one decoded record and emits it.
 func (r *reader) record(line int, record map[string]any, raw []byte) {
 	m := r.mapping
-	text, ok, problem := stringField(record, m.Text, false)
+	var msgs []schemas.Message
+	var chatReference string
+	textField := m.Text
+	if _, has := lookup(record, m.Text); !has && m.Messages != "" {
+		if _, hasChat := lookup(record, m.Messages); hasChat {
+			textField = m.Messages
+		}
+	}
+	text, ok, problem := stringField(record, textField, false)
+	if v, _ := lookup(record, textField); isConversation(v) {
+		if msgs, chatReference, problem = conversation(textField, v); problem == "" {
+			text, ok = conversationText(msgs), true
+		}
+	}
 	switch {
 	case problem != "":
-		r.dead(line, m.Text, problem, raw)
+		r.dead(line, textField, problem, raw)
 		return
 	case !ok:
 		r.dead(line, m.Text, fmt.Sprintf("missing field %q (set --text_field to the field holding the prompt)", m.Text), raw)
 		return
 	case strings.TrimSpace(text) == "":
-		r.dead(line, m.Text, fmt.Sprintf("field %q is empty", m.Text), raw)
+		r.dead(line, textField, fmt.Sprintf("field %q is empty", textField), raw)
 		return
 	case !utf8.ValidString(text):
-		r.dead(line, m.Text, fmt.Sprintf("field %q is not valid UTF-8", m.Text), raw)
+		r.dead(line, textField, fmt.Sprintf("field %q is not valid UTF-8", textField), raw)
 		return
 	}
-	answer, _, problem := stringField(record, m.Answer, true)
+	if r.sink.Record != nil && chatReference != "" {
+		// A pass-through tool (decontam) checks the whole conversation,
+		// answers included.
+		text += "\n" + chatReference
+	}
+	answer, hasAnswer, problem := stringField(record, m.Answer, true)
+	if problem != "" {
+		r.dead(line, m.Answer, problem, raw)
+		return
+	}
+	if !hasAnswer || strings.TrimSpace(answer) == "" {
+		answer = chatReference // a trailing assistant turn is the reference solution
+	}
+	answer, solution, problem := m.splitAnswer(answer)
 	if problem != "" {
 		r.dead(line, m.Answer, problem, raw)
 		return
@@ -215,7 +253,7 @@ func (r *reader) record(line int, record map[string]any, raw []byte) {
 		r.seenIDs[id] = idUse{line: line, textHash: th}
 	}
 	r.stats.Prompts++
-	p := schemas.Prompt{ID: id, Text: text, Answer: answer, Source: r.source, Line: line}
+	p := schemas.Prompt{ID: id, Text: text, Messages: msgs, Answer: answer, Solution: solution, Source: r.source, Line: line}
 	if r.sink.Record == nil {
 		r.sink.Prompt(p)
 		return
@@ -240,14 +278,11 @@ func DerivedID(text string) string {
 // accepted and kept as written (ids and answers are often numeric); booleans,
 // objects, arrays and null are a problem. ok is false when the field is absent.
 func stringField(record map[string]any, name string, numbers bool) (value string, ok bool, problem string) {
-	v, present := record[name]
+	v, present := lookup(record, name)
 	if !present {
 		return "", false, ""
 	}
 	if !numbers {
-		if text, ok := conversationText(v); ok {
-			return text, true, ""
-		}
 		if _, isString := v.(string); !isString {
 			if _, isBytes := v.([]byte); !isBytes && v != nil {
 				return "", true, fmt.Sprintf("field %q is %s, want a string", name, jsonKind(v))
@@ -275,29 +310,6 @@ func stringField(record map[string]any, name string, numbers bool) (value string
 	default:
 		return "", true, fmt.Sprintf("field %q is %s, want a string", name, jsonKind(v))
 	}
-}
-
-// conversationText reads a chat-format field — a list of {role, content}
-// messages — as the text of its turns, one per line, so a dataset of
-// conversations can be checked and deduplicated like one of prompts.
-func conversationText(v any) (string, bool) {
-	turns, ok := v.([]any)
-	if !ok || len(turns) == 0 {
-		return "", false
-	}
-	texts := make([]string, 0, len(turns))
-	for _, t := range turns {
-		m, ok := t.(map[string]any)
-		if !ok {
-			return "", false
-		}
-		content, ok := m["content"].(string)
-		if !ok {
-			return "", false
-		}
-		texts = append(texts, content)
-	}
-	return strings.Join(texts, "\n"), true
 }
 
 func jsonKind(v any) string {

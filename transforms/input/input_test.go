@@ -104,7 +104,7 @@ func TestReadJSONLFieldMapping(t *testing.T) {
 	prompts, _, _ := collect(t, func(s Sink) (Stats, error) {
 		return ReadJSONL(strings.NewReader(data), "m.jsonl", Mapping{ID: "qid", Text: "question", Answer: "solution"}, s)
 	})
-	if len(prompts) != 1 || prompts[0].ID != "3" || prompts[0].Answer != "So #### 5" {
+	if len(prompts) != 1 || prompts[0].ID != "3" || prompts[0].Answer != "5" || prompts[0].Solution != "So #### 5" {
 		t.Errorf("got %+v", prompts)
 	}
 }
@@ -126,7 +126,7 @@ func TestReadJSONLConversationsAndRaw(t *testing.T) {
 	if len(prompts) != 1 || prompts[0].Text != "Hi?\nHello." || !strings.Contains(raws[0], `"extra": 1`) {
 		t.Errorf("conversation record: %+v %q", prompts, raws)
 	}
-	if len(dead) != 1 || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "is an array") {
+	if len(dead) != 1 || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "content null, want a string") {
 		t.Errorf("a conversation without contents: %+v", dead)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,8 +50,8 @@ type InputConfig struct {
 	// selects several), or builtin:arithmetic?n=... for built-in prompts.
 	Path          string `yaml:"path" json:"path"`
 	input.Mapping `yaml:",inline" json:",inline"`
-	// SystemPrompt, when set, is sent as the system turn of every request
-	// and kept in released conversations.
+	// SystemPrompt is the old place of teacher.system_prompt: Load moves it
+	// there (setting both differently is an error).
 	SystemPrompt string `yaml:"system_prompt" json:"system_prompt,omitempty"`
 	// Instruction is appended to every prompt sent to the teacher; the
 	// default asks for a boxed final answer, which the verifier extracts.
@@ -106,6 +107,10 @@ type OutputConfig struct {
 	// WaitForLease is how long a run waits for another run's lease before
 	// failing (default 0: fail at once, naming the holder).
 	WaitForLease time.Duration `yaml:"wait_for_lease" json:"-"`
+	// MaxDeadLetterFraction is the largest share of new records that may
+	// end as dead letters in a published release (default 0.5); a run
+	// past it fails and publishes nothing.
+	MaxDeadLetterFraction float64 `yaml:"max_dead_letter_fraction" json:"max_dead_letter_fraction"`
 }
 
 // DefaultLeaseTTL is how long a dataset lease lives unrenewed: how long a
@@ -129,7 +134,7 @@ func Default() Recipe {
 		Teacher:  t,
 		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math"},
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
-		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL},
+		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
 	}
 }
 
@@ -153,6 +158,9 @@ func Load(path string) (Recipe, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) { // an empty recipe is the defaults
 		return r, fmt.Errorf("recipe %s: %s", path, friendlyYAMLError(err))
+	}
+	if err := r.migrate(); err != nil {
+		return r, fmt.Errorf("recipe %s: %w", path, err)
 	}
 	return r, nil
 }
@@ -192,6 +200,9 @@ func (r Recipe) Validate() error {
 	}
 	if r.Input.Text == "" {
 		bad("input.text_field must be set")
+	}
+	if f := r.Input.AnswerFormat; f != "" && !slices.Contains(filters.ReferenceFormats, f) {
+		bad("input.answer_format must be one of %s, got %q", strings.Join(filters.ReferenceFormats, ", "), f)
 	}
 	if r.UsesSimTeacher() {
 		if !builtin.IsBuiltin(r.Input.Path) {
@@ -243,6 +254,9 @@ func (r Recipe) Validate() error {
 	if o.LeaseTTL != 0 && o.LeaseTTL < MinLeaseTTL { // 0 (a recipe that went through JSON) means the default
 		bad("output.lease_ttl must be >= %s, got %s", MinLeaseTTL, o.LeaseTTL)
 	}
+	if o.MaxDeadLetterFraction < 0 || o.MaxDeadLetterFraction > 1 {
+		bad("output.max_dead_letter_fraction must be from 0 to 1, got %g", o.MaxDeadLetterFraction)
+	}
 	if o.WaitForLease < 0 {
 		bad("output.wait_for_lease must be >= 0, got %s", o.WaitForLease)
 	}
@@ -276,8 +290,16 @@ func (s SamplingConfig) Selection() filters.SelectionConfig {
 }
 
 // Conversation is what the teacher is sent for a prompt: an optional system
-// turn, then the prompt followed by the instruction.
+// turn, then the prompt followed by the instruction. A chat prompt
+// (p.Messages) is sent as written, with the system turn added only when it
+// has none, and no instruction: its turns are the user's.
 func Conversation(p schemas.Prompt, in InputConfig) []schemas.Message {
+	if len(p.Messages) > 0 {
+		if in.SystemPrompt == "" || p.Messages[0].Role == schemas.RoleSystem {
+			return p.Messages
+		}
+		return append([]schemas.Message{{Role: schemas.RoleSystem, Content: in.SystemPrompt}}, p.Messages...)
+	}
 	var msgs []schemas.Message
 	if in.SystemPrompt != "" {
 		msgs = append(msgs, schemas.Message{Role: schemas.RoleSystem, Content: in.SystemPrompt})

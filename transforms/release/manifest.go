@@ -90,6 +90,9 @@ func PublishSFTGen(ctx context.Context, store storage.Store, info Info, t map[st
 	if err := m.Counts.Reconcile(); err != nil {
 		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)
 	}
+	if err := CheckWorthPublishing(t, info.Recipe.Output.MaxDeadLetterFraction); err != nil {
+		return fmt.Errorf("the run stops: %w; nothing was published", err)
+	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err

@@ -1,0 +1,24 @@
+package transforms
+
+import (
+	"context"
+
+	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/input"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+)
+
+// probeInputs reads the start of the first input file (input.Probe) while
+// the graph is built, so a field mapping that matches nothing fails the run
+// before any teacher call, dry runs included.
+func probeInputs(ctx context.Context, sources []string, r recipe.Recipe) error {
+	if len(sources) == 0 || builtin.IsBuiltin(sources[0]) {
+		return nil
+	}
+	f, size, err := openInput(ctx, sources[0], r.Output.S3Endpoint)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return input.Probe(f, size, sources[0], r.Input.Mapping)
+}
