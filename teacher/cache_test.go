@@ -180,6 +180,16 @@ func TestCacheSurvivesKill9(t *testing.T) {
 				t.Errorf("a clean run of %d samples left %d cache files, want at most 1 per 100 samples", samples, len(files))
 			}
 
+			// A rerun over the clean run's cache pays nothing.
+			again, err := NewClientWithOptions(cfg, &ClientOptions{Cache: openCacheStore(t, cleanURL, endpoint)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runPrompts(t, again, 8, prompts, 2, cachePrompt)
+			if n := clean.Stats().Requests - cleanRequests; n != 0 {
+				t.Errorf("a rerun over a complete cache made %d requests, want 0 (cache errors: %d)", n, again.Stats().CacheErrors)
+			}
+
 			sim := startSim(t, simCfg)
 			dir, _ := tt.store(t)
 			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")

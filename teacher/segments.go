@@ -186,7 +186,8 @@ func (c *Cache) get(ctx context.Context, key string) (cacheEntry, bool, error) {
 	}
 	c.mu.Unlock()
 	line := make([]byte, loc.n)
-	if _, err := f.ReadAt(line, loc.off); err != nil {
+	// io.ReaderAt may report io.EOF along with the last bytes of a file.
+	if n, err := f.ReadAt(line, loc.off); err != nil && (n < len(line) || !errors.Is(err, io.EOF)) {
 		return cacheEntry{}, false, fmt.Errorf("cache get: %s: %w", name, err)
 	}
 	return decodeLine(line, key)
