@@ -56,17 +56,6 @@ type TableInfo struct {
 	copyRows func(enc rowEncoder, r io.ReaderAt, size int64) (int64, error)
 }
 
-// write encodes rows (JSON records) into w.
-func (t TableInfo) write(w io.Writer, rows [][]byte, o recipe.OutputConfig) error {
-	enc := t.encoder(w, o)
-	for _, raw := range rows {
-		if err := enc.Write(raw); err != nil {
-			return err
-		}
-	}
-	return enc.Close()
-}
-
 // Tables lists every table syllabus writes.
 var Tables = []TableInfo{
 	parquetTable[schemas.SFTExample](TableSFT, "train"),
