@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/storage"
@@ -16,24 +19,60 @@ import (
 // the model id, the messages, the sampling parameters (temperature, top_p,
 // max_tokens, stop, extra fields), the seed and the sample's index — never
 // the server URL, so moving to another server of the same model keeps the
-// cache. Each sample is its own entry, written as soon as its call returns,
-// so a run killed at any point and restarted repeats no completed call, and
-// raising the number of samples per prompt only asks for the new ones.
+// cache. Each sample is its own entry, written as soon as its call returns
+// (held back briefly on S3, see below), so a run killed at any point and
+// restarted repeats (almost) no completed call, and raising the number of
+// samples per prompt only asks for the new ones.
 //
-// Entries live in a storage.Store (a local directory or an S3 prefix), one
-// file per sample at <first two hex digits>/<key>, written through the
-// store's atomic write: a process killed mid-write (even by SIGKILL) leaves
-// no entry or a complete one, and concurrent workers sharing the store
-// write the same bytes for the same key.
+// Entries live in a storage.Store (a local directory or an S3 prefix),
+// packed into append-only segment files under seg/: JSON lines, each led by
+// its key, so a 100,000-prompt run keeps a handful of files rather than one
+// per sample. Each writer (one Cache, so one worker process) writes only its
+// own segments, named so that workers and machines sharing the store never
+// collide, and reads everyone's: on first use it lists the store and
+// indexes every segment's complete lines (about 50 bytes of memory per
+// entry). Entries other workers write later are seen by the next run.
+//
+// In a local directory an entry is appended to the writer's open segment in
+// one write call as soon as its call returns: a process killed at any
+// point, even by SIGKILL, loses no completed entry and leaves at most one
+// line cut short, which the index skips. S3 objects cannot be appended to,
+// so there a writer holds entries back and writes each batch as a new
+// segment object (every CacheOptions.FlushEntries entries or FlushInterval,
+// and on Flush or Close): a killed process loses at most one batch.
+// Entries of the first format (one file per sample at <2 hex digits>/<key>)
+// are still read.
 type Cache struct {
 	store storage.Store
+	local *storage.Local // the store, when it is a local directory
+	opts  CacheOptions
+	errs  *atomic.Int64 // entries lost to failed segment writes
+
+	mu      sync.Mutex
+	index   map[shortKey]entryLoc // nil until loaded
+	segs    []string
+	readers map[int32]storage.File
+	// pending entries wait to be written as one segment (object stores).
+	pending     map[shortKey][]byte
+	pendingKeys []shortKey
+	timer       *time.Timer
+	// appendFile is this writer's open segment (local directories).
+	appendFile *os.File
+	appendSeg  int32
+	appendOff  int64
+	writer     string
+	seq        int
 }
 
-// NewCache returns a cache kept in store.
-func NewCache(store storage.Store) *Cache { return &Cache{store: store} }
+// NewCache returns a cache kept in store, with default options.
+func NewCache(store storage.Store) *Cache { return NewCacheWithOptions(store, nil) }
 
-// entryPath is where the entry of key lives in the store.
-func entryPath(key string) string { return key[:2] + "/" + key }
+// NewCacheWithOptions returns a cache kept in store; nil opts means defaults.
+func NewCacheWithOptions(store storage.Store, opts *CacheOptions) *Cache {
+	c := &Cache{store: store, opts: opts.withDefaults(), readers: map[int32]storage.File{}}
+	c.local, _ = store.(*storage.Local)
+	return c
+}
 
 // cacheEntry is the stored form of one sample.
 type cacheEntry struct {
@@ -46,6 +85,9 @@ type cacheEntry struct {
 	// (charged once per call); CompletionTokens this sample's share.
 	PromptTokens     int64 `json:"prompt_tokens"`
 	CompletionTokens int64 `json:"completion_tokens"`
+	// Reward is set on a reward model's entry (RewardClient) instead of
+	// the text of a sample.
+	Reward *float64 `json:"reward,omitempty"`
 }
 
 const cacheVersion = 1
@@ -103,33 +145,4 @@ func (c *Cache) Cached(ctx context.Context, req Request) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// get returns the cached sample, or ok=false when there is none (a corrupt
-// entry counts as none and will be overwritten).
-func (c *Cache) get(ctx context.Context, key string) (cacheEntry, bool, error) {
-	b, err := c.store.Get(ctx, entryPath(key))
-	if errors.Is(err, storage.ErrNotExist) {
-		return cacheEntry{}, false, nil
-	}
-	if err != nil {
-		return cacheEntry{}, false, fmt.Errorf("cache get: %w", err)
-	}
-	var e cacheEntry
-	if json.Unmarshal(b, &e) != nil || e.Version != cacheVersion {
-		return cacheEntry{}, false, nil
-	}
-	return e, true, nil
-}
-
-func (c *Cache) put(ctx context.Context, key string, e cacheEntry) error {
-	e.Version = cacheVersion
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	if err := c.store.Put(ctx, entryPath(key), b); err != nil {
-		return fmt.Errorf("cache put: %w", err)
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/syllabus-dev/syllabus/storage"
+	"github.com/syllabus-dev/syllabus/storage/storagetest"
 )
 
 func TestSampleKey(t *testing.T) {
@@ -115,63 +116,122 @@ func TestCrashHelper(t *testing.T) {
 		t.Skip("helper process for TestCacheSurvivesKill9")
 	}
 	count, _ := strconv.Atoi(os.Getenv("TEACHER_CRASH_COUNT"))
-	cfg := testConfig(url, "sim-teacher")
-	cfg.CacheDir = os.Getenv("TEACHER_CRASH_CACHE")
-	c, err := NewClient(cfg)
+	c, err := NewClientWithOptions(testConfig(url, "sim-teacher"), &ClientOptions{Cache: openCacheStore(t, os.Getenv("TEACHER_CRASH_CACHE"), os.Getenv("TEACHER_CRASH_S3"))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runPrompts(t, c, 8, count, 2, cachePrompt)
 }
 
+func openCacheStore(t testing.TB, url, s3Endpoint string) storage.Store {
+	store, err := storage.Open(url, &storage.Options{S3Endpoint: s3Endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 // A run killed with SIGKILL halfway and restarted repeats no completed
-// call: its total requests stay within 5 % of a clean run's.
+// call: its total requests stay within 5 % of a clean run's; and the cache
+// packs its entries: a clean run leaves at most one file per 100 samples.
+// Locally entries are appended at once; on S3 they go out in batches of
+// 100, so that case runs enough prompts for one lost batch to stay within
+// the 5 %.
 func TestCacheSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
-	const prompts = 400
-	simCfg := SimConfig{Solve: addSolver, Accuracy: 0.5, Slots: 8, Latency: 5 * time.Millisecond}
+	tests := []struct {
+		name    string
+		prompts int
+		store   func(t *testing.T) (url, endpoint string)
+	}{
+		{"local", 400, func(t *testing.T) (string, string) { return t.TempDir(), "" }},
+		{"s3", 2000, func(t *testing.T) (string, string) {
+			bucket, opts := storagetest.NewS3Bucket(t)
+			return bucket + "/cache", opts.S3Endpoint
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prompts := tt.prompts
+			simCfg := SimConfig{Solve: addSolver, Accuracy: 0.5, Slots: 8, Latency: 5 * time.Millisecond}
+			ctx := context.Background()
 
-	clean := startSim(t, simCfg)
-	runPrompts(t, cacheConfig(t, clean, t.TempDir()), 8, prompts, 2, cachePrompt)
-	cleanRequests := clean.Stats().Requests
+			clean := startSim(t, simCfg)
+			cleanURL, endpoint := tt.store(t)
+			cleanStore := openCacheStore(t, cleanURL, endpoint)
+			cfg := testConfig(clean.URL(), clean.Model())
+			cfg.MaxConcurrency = 8
+			cc, err := NewClientWithOptions(cfg, &ClientOptions{Cache: cleanStore})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runPrompts(t, cc, 8, prompts, 2, cachePrompt)
+			if err := cc.Close(); err != nil {
+				t.Fatal(err)
+			}
+			cleanRequests := clean.Stats().Requests
+			files, err := cleanStore.List(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if samples := 2 * prompts; len(files) > samples/100+1 {
+				t.Errorf("a clean run of %d samples left %d cache files, want at most 1 per 100 samples", samples, len(files))
+			}
 
-	sim := startSim(t, simCfg)
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
-	cmd.Env = append(os.Environ(), "TEACHER_CRASH_URL="+sim.URL(), "TEACHER_CRASH_CACHE="+dir,
-		"TEACHER_CRASH_COUNT="+strconv.Itoa(prompts))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for sim.Stats().Completed < prompts/2 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	completedAtKill := sim.Stats().Completed
-	cmd.Process.Kill() // SIGKILL
-	cmd.Wait()
-	killedAt := sim.Stats().Requests
-	// The kill must land mid-run, or the rerun proves nothing.
-	if completedAtKill < prompts/2 {
-		t.Fatalf("the child completed only %d of %d requests in 30 s: the kill did not land mid-run", completedAtKill, prompts)
-	}
-	if killedAt >= prompts {
-		t.Fatalf("child finished (%d requests) before it was killed", killedAt)
-	}
+			// A rerun over the clean run's cache pays nothing.
+			again, err := NewClientWithOptions(cfg, &ClientOptions{Cache: openCacheStore(t, cleanURL, endpoint)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runPrompts(t, again, 8, prompts, 2, cachePrompt)
+			if n := clean.Stats().Requests - cleanRequests; n != 0 {
+				t.Errorf("a rerun over a complete cache made %d requests, want 0 (cache errors: %d)", n, again.Stats().CacheErrors)
+			}
 
-	results := runPrompts(t, cacheConfig(t, sim, dir), 8, prompts, 2, cachePrompt)
-	for k, r := range results {
-		if r.Err != nil {
-			t.Fatalf("prompt %v after restart: %v", k, r.Err)
-		}
-	}
-	total := sim.Stats().Requests
-	ratio := float64(total) / float64(cleanRequests)
-	t.Logf("clean run %d requests; killed after %d, restart made %d more: %d total, %.3f× clean", cleanRequests, killedAt, total-killedAt, total, ratio)
-	if ratio > 1.05 {
-		t.Errorf("kill -9 and rerun made %.3f× the clean run's requests, want ≤ 1.05", ratio)
+			sim := startSim(t, simCfg)
+			dir, _ := tt.store(t)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
+			cmd.Env = append(os.Environ(), "TEACHER_CRASH_URL="+sim.URL(), "TEACHER_CRASH_CACHE="+dir,
+				"TEACHER_CRASH_S3="+endpoint, "TEACHER_CRASH_COUNT="+strconv.Itoa(prompts))
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(60 * time.Second)
+			for sim.Stats().Completed < int64(prompts/2) && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			completedAtKill := sim.Stats().Completed
+			cmd.Process.Kill() // SIGKILL
+			cmd.Wait()
+			killedAt := sim.Stats().Requests
+			// The kill must land mid-run, or the rerun proves nothing.
+			if completedAtKill < int64(prompts/2) {
+				t.Fatalf("the child completed only %d of %d requests in 60 s: the kill did not land mid-run", completedAtKill, prompts)
+			}
+			if killedAt >= int64(prompts) {
+				t.Fatalf("child finished (%d requests) before it was killed", killedAt)
+			}
+
+			c2, err := NewClientWithOptions(testConfig(sim.URL(), sim.Model()), &ClientOptions{Cache: openCacheStore(t, dir, endpoint)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			results := runPrompts(t, c2, 8, prompts, 2, cachePrompt)
+			for k, r := range results {
+				if r.Err != nil {
+					t.Fatalf("prompt %v after restart: %v", k, r.Err)
+				}
+			}
+			total := sim.Stats().Requests
+			ratio := float64(total) / float64(cleanRequests)
+			t.Logf("%d cache files for %d samples; clean run %d requests; killed after %d, restart made %d more: %d total, %.3f× clean",
+				len(files), 2*prompts, cleanRequests, killedAt, total-killedAt, total, ratio)
+			if ratio > 1.05 {
+				t.Errorf("kill -9 and rerun made %.3f× the clean run's requests, want ≤ 1.05", ratio)
+			}
+		})
 	}
 }
 
@@ -180,7 +240,10 @@ func TestCacheSurvivesKill9(t *testing.T) {
 type failingStore struct{ storage.Store }
 
 func (failingStore) Get(context.Context, string) ([]byte, error) { return nil, fmt.Errorf("s3: 500") }
-func (failingStore) Put(context.Context, string, []byte) error   { return fmt.Errorf("s3: 500") }
+func (failingStore) List(context.Context, string) ([]string, error) {
+	return nil, fmt.Errorf("s3: 500")
+}
+func (failingStore) Put(context.Context, string, []byte) error { return fmt.Errorf("s3: 500") }
 
 // A broken cache backend costs calls, never prompts.
 func TestCacheFailuresAreNotFatal(t *testing.T) {
@@ -192,6 +255,9 @@ func TestCacheFailuresAreNotFatal(t *testing.T) {
 	resp, err := c.Complete(context.Background(), Request{Messages: userMsg("What is 2+3?"), N: 2})
 	if err != nil || len(resp.Choices) != 2 {
 		t.Fatalf("Complete = %v, %v", resp, err)
+	}
+	if err := c.Close(); err == nil {
+		t.Errorf("Close wrote the held-back entries to a failing store")
 	}
 	if st := c.Stats(); st.CacheErrors != 4 {
 		t.Errorf("CacheErrors = %d, want 2 reads + 2 writes", st.CacheErrors)

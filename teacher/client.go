@@ -122,6 +122,9 @@ func NewClientWithOptions(cfg Config, opts *ClientOptions) (*Client, error) {
 		}
 		c.cache = NewCache(store)
 	}
+	if c.cache != nil {
+		c.cache.errs = &c.stats.cacheErrors
+	}
 	c.down, c.markDown = context.WithCancel(context.Background())
 	c.breaker = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
 		Name: cfg.URL,
@@ -182,10 +185,11 @@ func (c *Client) Concurrency() int {
 	return c.limiter.current()
 }
 
-// Close releases idle connections.
+// Close writes the cache entries held back (see Cache) and releases idle
+// connections.
 func (c *Client) Close() error {
 	c.http.CloseIdleConnections()
-	return nil
+	return c.FlushCache(context.Background())
 }
 
 // Complete draws req.N samples. Samples found in the cache are not asked

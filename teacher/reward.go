@@ -184,13 +184,6 @@ func RewardKey(model string, messages []schemas.Message) string {
 	return hex.EncodeToString(sum[:])
 }
 
-type rewardEntry struct {
-	Kind         string  `json:"kind"`
-	Model        string  `json:"model"`
-	Score        float64 `json:"score"`
-	PromptTokens int64   `json:"prompt_tokens"`
-}
-
 // Score returns the reward of response as the assistant's answer to
 // prompt (the conversation so far). Errors read "reward: model M: ..." and
 // wrap the package's sentinels.
@@ -199,13 +192,10 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 	msgs = append(append(msgs, prompt...), schemas.Message{Role: schemas.RoleAssistant, Content: response})
 	key := RewardKey(c.cfg.Model, msgs)
 	if c.cache != nil {
-		if b, err := c.cache.store.Get(ctx, entryPath(key)); err == nil {
-			var e rewardEntry
-			if json.Unmarshal(b, &e) == nil && e.Kind == "reward" && !math.IsNaN(e.Score) {
-				c.cacheHits.Add(1)
-				c.ledger.recordCached(c.cfg.Model, 1, e.PromptTokens)
-				return e.Score, nil
-			}
+		if e, ok, err := c.cache.get(ctx, key); err == nil && ok && e.Reward != nil && !math.IsNaN(*e.Reward) {
+			c.cacheHits.Add(1)
+			c.ledger.recordCached(c.cfg.Model, 1, e.PromptTokens)
+			return *e.Reward, nil
 		}
 	}
 	worst := EstimatePromptTokens(Request{Messages: msgs})
@@ -230,8 +220,8 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 	}
 	c.ledger.release(worst, c.cfg.Model, Usage{PromptTokens: tokens}, 1, true)
 	if c.cache != nil {
-		b, _ := json.Marshal(rewardEntry{Kind: "reward", Model: c.cfg.Model, Score: score, PromptTokens: tokens})
-		_ = c.cache.store.Put(ctx, entryPath(key), b) // a failed write costs a rerun a call, not the score
+		// A failed write costs a rerun a call, not the score.
+		_ = c.cache.put(ctx, key, cacheEntry{Model: c.cfg.Model, Reward: &score, PromptTokens: tokens})
 	}
 	return score, nil
 }
@@ -421,4 +411,13 @@ func lastValue(raw json.RawMessage) (float64, error) {
 		return 0, fmt.Errorf("last token has %d values, want 1 (a reward model, not a classifier)", len(last))
 	}
 	return last[0], nil
+}
+
+// Close writes out the scores the cache still holds back (on S3 they go
+// up in batches) and drops idle connections. Call it when done.
+func (c *RewardClient) Close() error {
+	if c.cache == nil {
+		return nil
+	}
+	return c.cache.Flush(context.Background())
 }

@@ -165,6 +165,9 @@ func TestRewardCacheAndBudget(t *testing.T) {
 		if hits := c.Stats().CacheHits; hits != int64(run) {
 			t.Errorf("run %d: %d cache hits, want %d", run, hits, run)
 		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if srv.Requests() != 1 {
 		t.Errorf("%d requests for one score scored twice; the cache should answer the second", srv.Requests())

@@ -29,11 +29,8 @@ func init() {
 	register.DoFn5x1[context.Context, schemas.Prompt, func(schemas.Generation), func(release.Row), func(string, int64), error](&generateFn{})
 	register.DoFn4x1[schemas.Generation, func(schemas.Generation), func(release.Row), func(string, int64), error](&decontamResponsesFn{})
 	register.DoFn3x1[schemas.Generation, func(release.Row), func(string, int64), error](&selectFn{})
-	register.Function1x2[release.Row, string, release.TableSize](rowSize)
-	register.Function2x1[release.TableSize, release.TableSize, release.TableSize](release.AddTableSize)
-	register.DoFn2x3[release.Row, func(*string, *release.TableSize) bool, string, release.Row, error](&assignShardFn{})
-	register.DoFn3x2[context.Context, string, func(*release.Row) bool, release.ShardResult, error](&writeShardFn{})
-	register.DoFn5x1[context.Context, []byte, func(*string, *int64) bool, func(*string, *release.TableSize) bool, func(*release.ShardResult) bool, error](&finalizeFn{})
+	register.DoFn3x1[context.Context, release.Row, func(release.Part), error](&writePartsFn{})
+	register.DoFn4x1[context.Context, []byte, func(*string, *int64) bool, func(*release.Part) bool, error](&finalizeFn{})
 
 	register.Emitter1[schemas.Prompt]()
 	register.Emitter1[schemas.Generation]()
@@ -41,7 +38,8 @@ func init() {
 	register.Emitter2[string, int64]()
 	register.Iter1[schemas.Prompt]()
 	register.Iter1[release.Row]()
-	register.Iter1[release.ShardResult]()
+	register.Emitter1[release.Part]()
+	register.Iter1[release.Part]()
 	register.Iter2[string, int64]()
 	register.Iter2[string, release.TableSize]()
 }
@@ -113,20 +111,19 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	return WriteRelease(s, info, rows, tallies)
 }
 
-// WriteRelease shards and writes rows, then the manifest, the dataset card
-// and LATEST. tallies are the run's counters (see the fate keys).
+// WriteRelease writes rows into part files as they arrive, then names the
+// parts as shards and writes the manifest, the dataset card and LATEST.
+// tallies are the run's counters (see the fate keys). No step holds all
+// rows of a table: memory does not grow with the input.
 func WriteRelease(s beam.Scope, info release.Info, rows, tallies beam.PCollection) error {
 	s = s.Scope("write")
 	infoJSON, err := json.Marshal(info)
 	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	o := info.Recipe.Output
-	sizes := beam.CombinePerKey(s, release.AddTableSize, beam.ParDo(s, rowSize, rows))
-	byShard := beam.ParDo(s, &assignShardFn{Output: o}, rows, beam.SideInput{Input: sizes})
-	shards := beam.ParDo(s, &writeShardFn{Root: info.Root, Output: o}, beam.GroupByKey(s, byShard))
+	parts := beam.ParDo(s, &writePartsFn{Root: info.Root, Output: info.Recipe.Output}, rows)
 	beam.ParDo0(s, &finalizeFn{Info: string(infoJSON)}, beam.Impulse(s),
-		beam.SideInput{Input: tallies}, beam.SideInput{Input: sizes}, beam.SideInput{Input: shards})
+		beam.SideInput{Input: tallies}, beam.SideInput{Input: parts})
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/syllabus-dev/syllabus/storage"
@@ -70,4 +71,20 @@ func openCache(dir, s3Endpoint string) (storage.Store, error) {
 		return nil, fmt.Errorf("teacher.cache_dir: %w", err)
 	}
 	return store, nil
+}
+
+// flushWorkerTeachers writes the response-cache entries that this process's
+// teachers hold back (on S3 the cache writes entries in batches; see
+// teacher.Cache), so that a run that ends right after its last request
+// leaves them for the next run. A failed write is logged, never fatal: the
+// samples are in the release, and only a rerun pays for them again.
+func flushWorkerTeachers(ctx context.Context) {
+	workerTeachers.Range(func(_, v any) bool {
+		if w, err := v.(func() (*workerTeacher, error))(); err == nil {
+			if err := w.client.FlushCache(ctx); err != nil {
+				slog.Warn("teacher cache: entries not written; a rerun will pay for them again", "err", err)
+			}
+		}
+		return true
+	})
 }

@@ -1,7 +1,6 @@
 package release
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,8 +49,11 @@ type TableInfo struct {
 	File func(i, n int) string
 	// Columns are the top-level columns of a Parquet table.
 	Columns []string
-	// write encodes rows (JSON records) into w.
-	write func(w io.Writer, rows [][]byte, o recipe.OutputConfig) error
+	// encoder encodes rows (JSON records) into w, one at a time.
+	encoder func(w io.Writer, o recipe.OutputConfig) rowEncoder
+	// copyRows copies the rows of a Parquet file of this table into an
+	// encoder of this table (nil for JSONL tables).
+	copyRows func(enc rowEncoder, r io.ReaderAt, size int64) (int64, error)
 }
 
 // Tables lists every table syllabus writes.
@@ -84,8 +86,9 @@ func parquetTable[T any](name, split string) TableInfo {
 		File: func(i, n int) string {
 			return fmt.Sprintf("%s/%s-%05d-of-%05d.parquet", name, split, i, n)
 		},
-		Columns: columnsOf[T](),
-		write:   writeParquet[T],
+		Columns:  columnsOf[T](),
+		encoder:  newParquetEncoder[T],
+		copyRows: copyParquetRows[T],
 	}
 }
 
@@ -105,61 +108,16 @@ func shardedJSONLTable(name string) TableInfo {
 		File: func(i, n int) string {
 			return fmt.Sprintf("%s/data-%05d-of-%05d.jsonl", name, i, n)
 		},
-		write: writeJSONL,
+		encoder: newJSONLEncoder,
 	}
 }
 
 func jsonlTable(name string) TableInfo {
 	return TableInfo{
-		Name:  name,
-		File:  func(int, int) string { return name + ".jsonl" },
-		write: writeJSONL,
+		Name:    name,
+		File:    func(int, int) string { return name + ".jsonl" },
+		encoder: newJSONLEncoder,
 	}
-}
-
-// writeParquet writes rows as a zstd-compressed Parquet file with row groups
-// of at most o.RowGroupRows rows (parquet-go otherwise keeps every page of
-// the file in memory until Close).
-func writeParquet[T any](w io.Writer, rows [][]byte, o recipe.OutputConfig) error {
-	pw := parquet.NewGenericWriter[T](w,
-		parquet.Compression(&parquet.Zstd),
-		parquet.MaxRowsPerRowGroup(o.RowGroupRows),
-		parquet.CreatedBy("syllabus", schemas.Version, ""),
-		parquet.KeyValueMetadata("syllabus.schema_version", schemas.Version),
-	)
-	batch := make([]T, 0, 256)
-	flush := func() error {
-		if _, err := pw.Write(batch); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		return nil
-	}
-	for _, raw := range rows {
-		var v T
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("decoding row: %w", err)
-		}
-		batch = append(batch, v)
-		if len(batch) == cap(batch) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return pw.Close()
-}
-
-func writeJSONL(w io.Writer, rows [][]byte, _ recipe.OutputConfig) error {
-	for _, raw := range rows {
-		if _, err := w.Write(append(bytes.TrimSpace(raw), '\n')); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // NewRow wraps a record for table.

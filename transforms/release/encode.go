@@ -1,0 +1,113 @@
+package release
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+)
+
+// parquetEncoder writes rows of T as a zstd-compressed Parquet file with row
+// groups of at most o.RowGroupRows rows (parquet-go otherwise keeps every
+// page of the file in memory until Close), in batches.
+type parquetEncoder[T any] struct {
+	pw    *parquet.GenericWriter[T]
+	batch []T
+}
+
+func newParquetEncoder[T any](w io.Writer, o recipe.OutputConfig) rowEncoder {
+	return &parquetEncoder[T]{
+		pw: parquet.NewGenericWriter[T](w,
+			parquet.Compression(&parquet.Zstd),
+			parquet.MaxRowsPerRowGroup(o.RowGroupRows),
+			parquet.CreatedBy("syllabus", schemas.Version, ""),
+			parquet.KeyValueMetadata("syllabus.schema_version", schemas.Version),
+		),
+		batch: make([]T, 0, 256),
+	}
+}
+
+func (e *parquetEncoder[T]) Write(raw []byte) error {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("decoding row: %w", err)
+	}
+	return e.add(v)
+}
+
+func (e *parquetEncoder[T]) add(v T) error {
+	e.batch = append(e.batch, v)
+	if len(e.batch) == cap(e.batch) {
+		return e.flush()
+	}
+	return nil
+}
+
+func (e *parquetEncoder[T]) flush() error {
+	if len(e.batch) == 0 {
+		return nil
+	}
+	_, err := e.pw.Write(e.batch)
+	clear(e.batch)
+	e.batch = e.batch[:0]
+	return err
+}
+
+func (e *parquetEncoder[T]) Close() error {
+	if err := e.flush(); err != nil {
+		return err
+	}
+	return e.pw.Close()
+}
+
+// copyParquetRows reads the Parquet file r of size bytes and writes its rows
+// into enc, which must be a parquetEncoder[T]; it returns the rows copied.
+func copyParquetRows[T any](enc rowEncoder, r io.ReaderAt, size int64) (int64, error) {
+	pe, ok := enc.(*parquetEncoder[T])
+	if !ok {
+		return 0, fmt.Errorf("merging Parquet parts into a %T", enc)
+	}
+	f, err := parquet.OpenFile(r, size)
+	if err != nil {
+		return 0, err
+	}
+	rd := parquet.NewGenericReader[T](f)
+	defer rd.Close()
+	buf := make([]T, 256)
+	var n int64
+	for {
+		k, err := rd.Read(buf)
+		for _, v := range buf[:k] {
+			if err := pe.add(v); err != nil {
+				return n, err
+			}
+		}
+		n += int64(k)
+		clear(buf[:k])
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// jsonlEncoder writes rows as JSON lines.
+type jsonlEncoder struct{ w *bufio.Writer }
+
+func newJSONLEncoder(w io.Writer, _ recipe.OutputConfig) rowEncoder {
+	return &jsonlEncoder{bufio.NewWriterSize(w, 64<<10)}
+}
+
+func (e *jsonlEncoder) Write(raw []byte) error {
+	e.w.Write(bytes.TrimSpace(raw))
+	return e.w.WriteByte('\n')
+}
+
+func (e *jsonlEncoder) Close() error { return e.w.Flush() }
