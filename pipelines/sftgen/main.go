@@ -94,6 +94,16 @@ func run(ctx context.Context) error {
 		defer stop()
 		fmt.Fprintf(os.Stderr, "sftgen: simulated teacher listening at %s\n", r.Teacher.URL)
 	}
+	if !r.DryRun {
+		// URL, key and model checked in seconds, before any work.
+		note, err := transforms.Preflight(ctx, &r)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			fmt.Fprintln(os.Stderr, "sftgen:", note)
+		}
+	}
 
 	start := time.Now()
 	p, s := beam.NewPipelineWithRoot()
