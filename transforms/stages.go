@@ -267,8 +267,8 @@ func (f *generateFn) Teardown() error {
 
 func (f *generateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	msgs := recipe.Conversation(p, f.Input)
-	ctx, calls := teacher.WithCalls(f.life) // books the HTTP requests this prompt costs
-	if err := f.pool.Submit(ctx, pendingPrompt{p, calls}, f.cfg.NewRequest(msgs, f.K)); err != nil {
+	reqCtx, calls := teacher.WithCalls(f.life) // books the HTTP requests this prompt costs
+	if err := f.pool.Submit(reqCtx, pendingPrompt{p, calls}, f.cfg.NewRequest(msgs, f.K)); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
 	return f.emit(f.pool.Ready(), emitGen, emitRow, emitTally)
