@@ -54,7 +54,7 @@ type APIError struct {
 	Status int
 	// Message is the server's own explanation, taken from its error body.
 	Message string
-	// Code is the error body's code or type (OpenAI's "insufficient_quota",
+	// Code is the error body's string code (OpenAI's "insufficient_quota",
 	// "invalid_api_key"), when it has one.
 	Code string
 	kind error

@@ -196,8 +196,8 @@ func decodeErrorMessage(body []byte) string {
 	return s
 }
 
-// decodeErrorCode extracts the code (or, failing that, the type) of an
-// OpenAI-shaped error body: {"error":{"code":"insufficient_quota",...}}.
+// decodeErrorCode extracts the string code of an OpenAI-shaped error body:
+// {"error":{"code":"insufficient_quota",...}}.
 func decodeErrorCode(body []byte) string {
 	var e struct {
 		Error struct {
@@ -208,10 +208,10 @@ func decodeErrorCode(body []byte) string {
 	if json.Unmarshal(body, &e) != nil {
 		return ""
 	}
-	if s, ok := e.Error.Code.(string); ok && s != "" {
+	if s, ok := e.Error.Code.(string); ok {
 		return s
 	}
-	return e.Error.Type
+	return "" // vLLM's numeric code repeats the status
 }
 
 // isContextLengthMessage reports whether a 400's message says the prompt
