@@ -51,6 +51,9 @@ type SelectionConfig struct {
 	MaxCorrect int
 	// MaxPairs is the most (correct, incorrect) preference pairs.
 	MaxPairs int
+	// Reasoning is how released rows carry a sample's reasoning:
+	// ReasoningInline (also ""), ReasoningColumn or ReasoningDrop.
+	Reasoning string
 }
 
 // Select grades every sample of g against the prompt's reference and keeps
@@ -58,7 +61,9 @@ type SelectionConfig struct {
 // SFT rows, at most s.MaxPairs (correct, incorrect) preference pairs, and an
 // RLVR row when the teacher solved the prompt sometimes but not always.
 // Truncated samples are never kept nor used as a rejected side, and samples
-// with no extractable answer are not counted as wrong answers.
+// with no extractable answer are not counted as wrong answers. Only a
+// sample's final answer (Text) is verified, never its reasoning; released
+// turns carry the reasoning in the form s.Reasoning asks (AssistantTurn).
 func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 	p := g.Prompt
 	out := Outcome{Graded: map[string]int{}}
@@ -115,9 +120,11 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 		if i >= s.MaxCorrect {
 			break
 		}
+		turn, reasoning := AssistantTurn(s.Reasoning, c.sample.Reasoning, c.sample.Text)
 		out.SFT = append(out.SFT, schemas.SFTExample{
 			PromptID:     p.ID,
-			Messages:     withAssistant(prompt, c.sample.Text),
+			Messages:     withAssistant(prompt, turn),
+			Reasoning:    reasoning,
 			Answer:       p.Answer,
 			Solution:     p.Solution,
 			Extracted:    c.verdict.Extracted,
@@ -132,20 +139,24 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 	}
 	for i := 0; i < s.MaxPairs && i < len(correct) && i < len(wrong); i++ {
 		c, w := correct[i], wrong[i]
+		chosen, chosenReasoning := AssistantTurn(s.Reasoning, c.sample.Reasoning, c.sample.Text)
+		rejected, rejectedReasoning := AssistantTurn(s.Reasoning, w.sample.Reasoning, w.sample.Text)
 		out.Pairs = append(out.Pairs, schemas.PreferencePair{
-			PromptID:        p.ID,
-			Prompt:          prompt,
-			Chosen:          []schemas.Message{{Role: schemas.RoleAssistant, Content: c.sample.Text}},
-			Rejected:        []schemas.Message{{Role: schemas.RoleAssistant, Content: w.sample.Text}},
-			Answer:          p.Answer,
-			Skills:          skillsOf(p),
-			Difficulty:      out.Difficulty,
-			PassRate:        passRate,
-			Source:          p.Source,
-			TeacherModel:    c.sample.Model,
-			RejectedVerdict: w.verdict.Reason,
-			ChosenIndex:     int32(c.sample.Index),
-			RejectedIndex:   int32(w.sample.Index),
+			PromptID:          p.ID,
+			Prompt:            prompt,
+			Chosen:            []schemas.Message{{Role: schemas.RoleAssistant, Content: chosen}},
+			Rejected:          []schemas.Message{{Role: schemas.RoleAssistant, Content: rejected}},
+			ChosenReasoning:   chosenReasoning,
+			RejectedReasoning: rejectedReasoning,
+			Answer:            p.Answer,
+			Skills:            skillsOf(p),
+			Difficulty:        out.Difficulty,
+			PassRate:          passRate,
+			Source:            p.Source,
+			TeacherModel:      c.sample.Model,
+			RejectedVerdict:   w.verdict.Reason,
+			ChosenIndex:       int32(c.sample.Index),
+			RejectedIndex:     int32(w.sample.Index),
 		})
 	}
 	if passRate < 1 {

@@ -24,11 +24,31 @@ type Manifest struct {
 	Files       []File           `json:"files"`
 }
 
-// TokenUsage is what one teacher model was paid in tokens.
+// TokenUsage is what one teacher model was paid in tokens and requests.
 type TokenUsage struct {
+	// Requests is the HTTP requests sent to the teacher, every attempt
+	// counted (retries and failures too); prompts served from the response
+	// cache cost none.
 	Requests         int64 `json:"requests"`
 	PromptTokens     int64 `json:"prompt_tokens"`
 	CompletionTokens int64 `json:"completion_tokens"`
+	// ReasoningTokens is the part of CompletionTokens spent reasoning, as
+	// far as the server reported it (usage.completion_tokens_details).
+	ReasoningTokens int64 `json:"reasoning_tokens"`
+	// Estimated is true when some of the token counts are the client's
+	// estimates (about 4 bytes a token) because the server sent no usage;
+	// EstimatedPromptTokens and EstimatedCompletionTokens are those parts.
+	Estimated                 bool  `json:"estimated"`
+	EstimatedPromptTokens     int64 `json:"estimated_prompt_tokens,omitempty"`
+	EstimatedCompletionTokens int64 `json:"estimated_completion_tokens,omitempty"`
+	// RateLimited is the requests answered 429; Retries counts the
+	// requests that repeated a failed one, by cause (rate_limited,
+	// server_error, transport).
+	RateLimited int64            `json:"rate_limited"`
+	Retries     map[string]int64 `json:"retries,omitempty"`
+	// SingleSampleRequests is true when the server refused n > 1 and the
+	// samples were drawn one request each.
+	SingleSampleRequests bool `json:"single_sample_requests,omitempty"`
 }
 
 // Counts says where every input record went. PromptsIn is the number of

@@ -57,6 +57,9 @@ type Sample struct {
 	// Truncated is true when the server cut the sample at max_tokens; a
 	// truncated sample is never released.
 	Truncated bool `json:"truncated"`
+	// Reasoning is the chain of thought of a reasoning model, apart from
+	// Text, which is then the final answer only (what is verified).
+	Reasoning string `json:"reasoning,omitempty"`
 }
 
 // SFTExample is one released supervised fine-tuning row: a conversation whose
@@ -77,6 +80,9 @@ type SFTExample struct {
 	Source       string   `json:"source" parquet:"source"`
 	TeacherModel string   `json:"teacher_model" parquet:"teacher_model"`
 	SampleIndex  int32    `json:"sample_index" parquet:"sample_index"`
+	// Reasoning is the teacher's chain of thought when the recipe puts it in
+	// a column of its own (sampling.reasoning: column); empty otherwise.
+	Reasoning string `json:"reasoning" parquet:"reasoning"`
 }
 
 // PreferencePair is one released preference row in TRL's conversational form:
@@ -97,6 +103,10 @@ type PreferencePair struct {
 	RejectedVerdict string `json:"rejected_verdict" parquet:"rejected_verdict"`
 	ChosenIndex     int32  `json:"chosen_index" parquet:"chosen_index"`
 	RejectedIndex   int32  `json:"rejected_index" parquet:"rejected_index"`
+	// ChosenReasoning and RejectedReasoning are the two samples' chains of
+	// thought with sampling.reasoning: column; empty otherwise.
+	ChosenReasoning   string `json:"chosen_reasoning" parquet:"chosen_reasoning"`
+	RejectedReasoning string `json:"rejected_reasoning" parquet:"rejected_reasoning"`
 }
 
 // RLVRExample is one released row for reinforcement learning with verifiable

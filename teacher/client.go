@@ -41,6 +41,9 @@ type Client struct {
 	streakStart atomic.Int64 // unix nanos of the first failure since the last success; 0 = none
 	lastFailure atomic.Value // string: the last failure that counts against the breaker
 	downMsg     atomic.Value // string: why the breaker opened
+	// singleSample is set once the server refused n > 1: from then on
+	// every sample is its own request (see fetch).
+	singleSample atomic.Bool
 
 	stats clientCounters
 }
@@ -61,6 +64,9 @@ type ClientStats struct {
 	// RateLimited (429), ServerErrors (5xx) and Transport (timeouts,
 	// dropped connections, malformed bodies) count failed attempts.
 	RateLimited, ServerErrors, Transport int64
+	// SingleSample is true once the server refused n > 1 and the client
+	// switched to one request per sample.
+	SingleSample bool
 }
 
 // ClientOptions are the optional runtime parts of a Client; nil means
@@ -109,6 +115,7 @@ func NewClientWithOptions(cfg Config, opts *ClientOptions) (*Client, error) {
 	if cfg.AdaptiveConcurrency {
 		c.limiter = newLimiter(cfg.MaxConcurrency)
 	}
+	c.singleSample.Store(cfg.SingleSample)
 	if c.ledger == nil {
 		c.ledger = NewLedger(cfg.TokenBudget)
 	}
@@ -173,7 +180,7 @@ func (c *Client) Usage() map[string]ModelUsage { return c.ledger.Usage() }
 func (c *Client) Stats() ClientStats {
 	s := &c.stats
 	return ClientStats{s.attempts.Load(), s.retries.Load(), s.cacheHits.Load(), s.cacheMisses.Load(), s.cacheErrors.Load(),
-		s.rateLimited.Load(), s.serverErrors.Load(), s.transport.Load()}
+		s.rateLimited.Load(), s.serverErrors.Load(), s.transport.Load(), c.singleSample.Load()}
 }
 
 // Concurrency returns the number of attempts the client lets run at once:
@@ -298,6 +305,10 @@ func (c *Client) fetch(ctx context.Context, req Request) ([]Choice, Usage, error
 	for len(got) < want {
 		sub := req
 		sub.N = want - len(got)
+		if c.singleSample.Load() {
+			sub.N = 1
+			callsFrom(ctx).singleSample.Store(true)
+		}
 		if req.Seed != nil && len(got) > 0 {
 			s := *req.Seed + int64(len(got))
 			sub.Seed = &s
@@ -309,16 +320,24 @@ func (c *Client) fetch(ctx context.Context, req Request) ([]Choice, Usage, error
 		resp, err := c.withRetries(ctx, sub)
 		if err != nil {
 			c.ledger.release(worst, req.Model, Usage{}, 0, false)
+			if sub.N > 1 && nRefused(err) {
+				// The server draws one sample per request (several
+				// hosted APIs): ask for the samples one by one. Cache keys
+				// are per sample index, so nothing is lost or redrawn.
+				c.singleSample.Store(true)
+				continue
+			}
 			return nil, total, fmt.Errorf("teacher: model %s: %w", req.Model, err)
 		}
 		u := resp.Usage
 		if u == (Usage{}) {
 			// The server reported no usage: charge an estimate so the
-			// budget still holds.
+			// budget still holds, and say it is one.
 			u.PromptTokens = EstimatePromptTokens(sub)
 			for _, ch := range resp.Choices {
 				u.CompletionTokens += int64(len(ch.Text)+len(ch.Reasoning)+3) / 4
 			}
+			u.EstimatedPromptTokens, u.EstimatedCompletionTokens = u.PromptTokens, u.CompletionTokens
 		}
 		c.ledger.release(worst, req.Model, u, len(resp.Choices), true)
 		total = total.Add(u)
@@ -330,9 +349,16 @@ func (c *Client) fetch(ctx context.Context, req Request) ([]Choice, Usage, error
 	return got, total, nil
 }
 
+// nRefused reports whether err is a 400 saying the server does not take n.
+func nRefused(err error) bool {
+	var api *APIError
+	return errors.As(err, &api) && api.Status == http.StatusBadRequest && isNUnsupported(api.Message)
+}
+
 // attemptError classifies the failure of one HTTP attempt.
 type attemptError struct {
 	err         error
+	cause       string // the retry cause of a retryable failure
 	retryable   bool
 	serverFault bool          // counts against the circuit breaker
 	excluded    bool          // neither success nor failure for the breaker
@@ -351,9 +377,12 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 	}
 	var lastErr error
 	tries := 0
+	lastCause := ""
+	calls := callsFrom(ctx)
 	op := func() (*Response, error) {
 		if tries > 0 {
 			c.stats.retries.Add(1)
+			calls.retry(lastCause)
 		}
 		tries++
 		if c.limiter != nil {
@@ -382,6 +411,7 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 		if !errors.As(err, &ae) || !ae.retryable {
 			return nil, backoff.Permanent(err)
 		}
+		lastCause = ae.cause
 		if ae.retryAfter > 0 {
 			d := min(ae.retryAfter, c.cfg.MaxRetryAfter)
 			// Jitter upwards so clients told the same instant do not
@@ -438,6 +468,7 @@ func (c *Client) send(ctx context.Context, body []byte, want int) (*Response, er
 		hreq.Header.Set("Authorization", "Bearer "+c.apiKey)
 	}
 	c.stats.attempts.Add(1)
+	callsFrom(ctx).request()
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, c.transportFailure(ctx, err)
@@ -456,18 +487,25 @@ func (c *Client) send(ctx context.Context, body []byte, want int) (*Response, er
 		return resp, nil
 	}
 	st := hresp.StatusCode
-	ae := &APIError{Status: st, Message: decodeErrorMessage(data)}
+	ae := &APIError{Status: st, Message: decodeErrorMessage(data), Code: decodeErrorCode(data)}
 	retryAfter := parseRetryAfter(hresp.Header)
 	switch {
+	case st == http.StatusTooManyRequests && isQuotaExhausted(ae):
+		// Spent quota answers 429 too, but no wait brings it back.
+		c.stats.rateLimited.Add(1)
+		callsFrom(ctx).rateLimit()
+		ae.kind = ErrQuotaExhausted
+		return nil, &attemptError{err: ae, excluded: true}
 	case st == http.StatusTooManyRequests:
 		c.stats.rateLimited.Add(1)
+		callsFrom(ctx).rateLimit()
 		ae.kind = ErrRateLimited
-		return nil, &attemptError{err: ae, retryable: true, excluded: true, retryAfter: retryAfter}
+		return nil, &attemptError{err: ae, cause: CauseRateLimited, retryable: true, excluded: true, retryAfter: retryAfter}
 	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusTooEarly || st == http.StatusConflict:
 		c.stats.serverErrors.Add(1)
 		ae.kind = ErrUnavailable
 		c.noteFailure(ae)
-		return nil, &attemptError{err: ae, retryable: true, serverFault: true, retryAfter: retryAfter}
+		return nil, &attemptError{err: ae, cause: CauseServerError, retryable: true, serverFault: true, retryAfter: retryAfter}
 	case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusNotFound || st == http.StatusMethodNotAllowed:
 		ae.kind = ErrMisconfigured
 	case isContextLengthMessage(ae.Message):
@@ -491,7 +529,7 @@ func (c *Client) transportFailure(ctx context.Context, err error) error {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	c.noteFailure(err)
-	return &attemptError{err: err, retryable: true, serverFault: true}
+	return &attemptError{err: err, cause: CauseTransport, retryable: true, serverFault: true}
 }
 
 func (c *Client) noteFailure(err error) {

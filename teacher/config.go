@@ -45,6 +45,10 @@ type Config struct {
 	// DownMinFailures is the number of consecutive failures also required
 	// before the breaker opens.
 	DownMinFailures int `yaml:"down_min_failures" json:"down_min_failures"`
+	// SingleSample draws every sample with its own request (n = 1), for
+	// servers that refuse n > 1. The client also switches by itself on the
+	// first 400 about n, and the preflight sets it when the server refuses.
+	SingleSample bool `yaml:"single_sample" json:"single_sample,omitempty"`
 	// AdaptiveConcurrency lets the client lower the number of requests in
 	// flight below MaxConcurrency when the server answers 429 or 503, and
 	// raise it back as requests succeed (AIMD).

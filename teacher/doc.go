@@ -19,10 +19,26 @@
 //     (dead-letter the prompt).
 //   - 400/413/422 (ErrBadRequest, ErrContextLength) are not retried; the
 //     error carries the server's message (dead-letter the prompt with it).
-//   - 401/403/404 (ErrMisconfigured), a server that answered nothing usable
-//     for Config.DownAfter (ErrServerDown, from the circuit breaker) and an
-//     exhausted token budget (ErrBudgetExceeded) mean the run must stop:
-//     IsFatal reports them.
+//   - 401/403/404 (ErrMisconfigured), 429 insufficient_quota
+//     (ErrQuotaExhausted, never retried), a server that answered nothing
+//     usable for Config.DownAfter (ErrServerDown, from the circuit breaker)
+//     and an exhausted token budget (ErrBudgetExceeded) mean the run must
+//     stop: IsFatal reports them.
+//   - A 400 saying the server does not take n > 1 switches the client to
+//     one request per sample (Config.SingleSample) and loses nothing.
+//
+// Preflight checks URL, key and model before a run (GET /models, one tiny
+// chat request) and names the cause of a failure in one line.
+//
+// # Reasoning models
+//
+// The chain of thought a server returns in message.reasoning_content,
+// message.reasoning or inline as <think>…</think> becomes Choice.Reasoning;
+// Choice.Text is then the final answer alone. Reasoning tokens are counted
+// apart where the server reports them, and token counts the client had to
+// estimate (no usage in the answer) are marked as estimates. Calls, carried
+// in a context (WithCalls), counts the HTTP requests made for one caller:
+// every attempt, retries by cause and 429s.
 //
 // # Cache
 //

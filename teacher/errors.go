@@ -3,6 +3,8 @@ package teacher
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 )
 
 // Sentinel errors returned (wrapped) by Complete; check them with errors.Is.
@@ -28,6 +30,10 @@ var (
 	// ErrMisconfigured: the server refuses every request (401/403 bad key,
 	// 404 unknown model or wrong URL). The run must fail.
 	ErrMisconfigured = errors.New("misconfigured")
+	// ErrQuotaExhausted: the account's quota or credit is spent (OpenAI's
+	// 429 with code insufficient_quota, sent without Retry-After). Waiting
+	// does not help, so it is not retried: the run must fail.
+	ErrQuotaExhausted = errors.New("quota exhausted")
 	// ErrBudgetExceeded: the request would take the run past
 	// teacher.token_budget (--max_teacher_tokens). The run must stop.
 	ErrBudgetExceeded = errors.New("token budget exceeded")
@@ -37,9 +43,10 @@ var (
 )
 
 // IsFatal reports whether err means the whole run must stop (server down,
-// misconfiguration, budget exhausted) rather than dead-lettering one prompt.
+// misconfiguration, quota or budget exhausted) rather than dead-lettering
+// one prompt.
 func IsFatal(err error) bool {
-	return errors.Is(err, ErrServerDown) || errors.Is(err, ErrMisconfigured) || errors.Is(err, ErrBudgetExceeded)
+	return errors.Is(err, ErrServerDown) || errors.Is(err, ErrMisconfigured) || errors.Is(err, ErrQuotaExhausted) || errors.Is(err, ErrBudgetExceeded)
 }
 
 // APIError is an HTTP error answer from the server.
@@ -47,14 +54,42 @@ type APIError struct {
 	Status int
 	// Message is the server's own explanation, taken from its error body.
 	Message string
-	kind    error
+	// Code is the error body's string code (OpenAI's "insufficient_quota",
+	// "invalid_api_key"), when it has one.
+	Code string
+	kind error
 }
 
 func (e *APIError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%v: HTTP %d", e.kind, e.Status)
+	status := fmt.Sprintf("HTTP %d", e.Status)
+	if e.Code != "" && !strings.Contains(e.Message, e.Code) {
+		status += " " + e.Code
 	}
-	return fmt.Sprintf("%v: HTTP %d: %s", e.kind, e.Status, e.Message)
+	if e.Message == "" {
+		return fmt.Sprintf("%v: %s", e.kind, status)
+	}
+	return fmt.Sprintf("%v: %s: %s", e.kind, status, e.Message)
 }
 
 func (e *APIError) Unwrap() error { return e.kind }
+
+// isQuotaExhausted reports whether a 429 says the account's quota is spent
+// rather than asking us to slow down: OpenAI's code insufficient_quota, or
+// its message ("You exceeded your current quota").
+func isQuotaExhausted(e *APIError) bool {
+	return strings.EqualFold(e.Code, "insufficient_quota") ||
+		strings.Contains(strings.ToLower(e.Message), "insufficient_quota") ||
+		strings.Contains(strings.ToLower(e.Message), "exceeded your current quota")
+}
+
+// nUnsupported matches the 400 messages of servers that draw one sample per
+// request: "n must be 1", "only n=1 is supported", "'n' is not supported",
+// "Unsupported parameter: 'n'", "n > 1 is not allowed".
+var nUnsupported = regexp.MustCompile(`\bn\s*(=+|must be|should be|can only be)\s*1\b|\bn\s+(is\s+)?(not supported|unsupported|not allowed)|(unsupported|unrecognized|unknown|invalid) (parameter|argument|field|value)s?( for)?:?\s+n\b|\bn\s*>\s*1\b`)
+
+// isNUnsupported reports whether a 400's message says the server does not
+// draw several samples per request.
+func isNUnsupported(msg string) bool {
+	m := strings.ToLower(strings.NewReplacer("`", "", "'", "", `"`, "").Replace(msg))
+	return nUnsupported.MatchString(m)
+}

@@ -45,19 +45,34 @@ type Choice struct {
 	// Truncated is true when the server cut the sample at max_tokens
 	// (finish_reason "length"); such a sample must not be released.
 	Truncated bool
-	// Reasoning is the separate reasoning text some servers return
-	// (vLLM's reasoning parsers put it in reasoning_content); usually empty.
+	// Reasoning is the sample's chain of thought, when the server returned
+	// one apart from the answer (message.reasoning_content or
+	// message.reasoning) or inline as <think>…</think> (then Text is what
+	// follows the block). Empty for a model that does not reason apart.
 	Reasoning string
 }
 
 // Usage counts the tokens a call consumed, as the server reported them.
 type Usage struct {
 	PromptTokens, CompletionTokens int64
+	// ReasoningTokens is the part of CompletionTokens spent on reasoning,
+	// when the server reports it (usage.completion_tokens_details).
+	ReasoningTokens int64
+	// EstimatedPromptTokens and EstimatedCompletionTokens are the parts of
+	// PromptTokens and CompletionTokens that the client estimated (about 4
+	// bytes a token) because the server sent no usage.
+	EstimatedPromptTokens, EstimatedCompletionTokens int64
 }
 
 // Add returns u plus v.
 func (u Usage) Add(v Usage) Usage {
-	return Usage{u.PromptTokens + v.PromptTokens, u.CompletionTokens + v.CompletionTokens}
+	return Usage{
+		PromptTokens:              u.PromptTokens + v.PromptTokens,
+		CompletionTokens:          u.CompletionTokens + v.CompletionTokens,
+		ReasoningTokens:           u.ReasoningTokens + v.ReasoningTokens,
+		EstimatedPromptTokens:     u.EstimatedPromptTokens + v.EstimatedPromptTokens,
+		EstimatedCompletionTokens: u.EstimatedCompletionTokens + v.EstimatedCompletionTokens,
+	}
 }
 
 // Response is the answer to a Request: exactly N choices in index order.

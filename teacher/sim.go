@@ -68,6 +68,28 @@ type SimConfig struct {
 	// ContextTokens, when > 0, is the model's context window: a request
 	// whose prompt (estimated) plus max_tokens exceeds it gets vLLM's 400.
 	ContextTokens int
+
+	// Quirks of real servers.
+	// ReasoningField makes the sim a reasoning model: a sample's worked
+	// steps are its reasoning and the final sentence its content. It
+	// names where the reasoning goes: "reasoning_content" (older vLLM),
+	// "reasoning" (newer vLLM) or "think" (inline <think>…</think> at the
+	// start of content, no reasoning parser). usage then reports
+	// completion_tokens_details.reasoning_tokens.
+	ReasoningField string
+	// SingleSample answers requests with n > 1 with HTTP 400 "n must be
+	// 1", as several hosted APIs do.
+	SingleSample bool
+	// NoUsage leaves usage out of every answer (llama.cpp and some
+	// proxies).
+	NoUsage bool
+	// APIKey, when set, is the only bearer token accepted; other requests
+	// get OpenAI's 401 invalid_api_key.
+	APIKey string
+	// QuotaAfter, when > 0, answers every chat request after the first
+	// QuotaAfter with OpenAI's 429 insufficient_quota, without
+	// Retry-After: the account's credit is spent.
+	QuotaAfter int64
 }
 
 // SimStats is what the simulated teacher measured, server side.
@@ -107,6 +129,8 @@ type Sim struct {
 	faultMu  sync.Mutex
 	faultRNG *rand.Rand
 	nextID   atomic.Int64
+	chats    atomic.Int64 // chat requests past the auth and model checks
+	draws    atomic.Int64 // unseeded draws of a SingleSample sim
 
 	mu    sync.Mutex
 	stats SimStats
@@ -156,12 +180,27 @@ func (s *Sim) start() (*Sim, error) {
 	s.ln = ln
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.handle)
-	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(w, r) {
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{map[string]any{"id": s.cfg.Model, "object": "model"}}})
 	})
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
+}
+
+// authorized answers 401 unless the request carries the sim's APIKey.
+func (s *Sim) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.cfg.APIKey == "" || r.Header.Get("Authorization") == "Bearer "+s.cfg.APIKey {
+		return true
+	}
+	s.count(func(st *SimStats) { st.BadRequests++ })
+	writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
+		"message": "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+		"type":    "invalid_request_error", "param": nil, "code": "invalid_api_key"}})
+	return false
 }
 
 // URL returns the base URL, ending in /v1.
@@ -222,6 +261,9 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request) {
 			st.FirstArrival = time.Now()
 		}
 	})
+	if !s.authorized(w, r) {
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 	if err != nil {
 		return
@@ -245,6 +287,17 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := max(req.N, 1)
+	if s.cfg.SingleSample && n > 1 {
+		s.badRequest(w, "BadRequestError", "n must be 1 (this server draws one sample per request)")
+		return
+	}
+	if s.cfg.QuotaAfter > 0 && s.chats.Add(1) > s.cfg.QuotaAfter {
+		s.count(func(st *SimStats) { st.RateLimited++ })
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]any{
+			"message": "You exceeded your current quota, please check your plan and billing details.",
+			"type":    "insufficient_quota", "param": nil, "code": "insufficient_quota"}})
+		return
+	}
 	if n > 256 {
 		s.badRequest(w, "BadRequestError", "n must be at most 256")
 		return
@@ -338,6 +391,9 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request) {
 		Model:   s.cfg.Model,
 		Usage:   &wireUsage{PromptTokens: promptTokens},
 	}
+	if c.ReasoningField != "" {
+		resp.Usage.CompletionTokensDetails = &wireCompletionUsage{}
+	}
 	for i, text := range texts {
 		finish := "stop"
 		if req.MaxTokens > 0 && simTokens(text) > int64(req.MaxTokens) {
@@ -347,9 +403,17 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		ct := simTokens(text)
 		resp.Usage.CompletionTokens += ct
-		resp.Choices = append(resp.Choices, wireChoice{Index: i, Message: wireMessage{Role: "assistant", Content: &text}, FinishReason: &finish})
+		msg := wireMessage{Role: "assistant", Content: &text}
+		if c.ReasoningField != "" {
+			msg = reasoningMessage(c.ReasoningField, text)
+			resp.Usage.CompletionTokensDetails.ReasoningTokens += simTokens(text) - simTokens(*msg.Content)
+		}
+		resp.Choices = append(resp.Choices, wireChoice{Index: i, Message: msg, FinishReason: &finish})
 	}
 	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
+	if c.NoUsage {
+		resp.Usage = nil
+	}
 	b, _ := json.Marshal(resp)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
@@ -364,6 +428,30 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 	s.count(func(st *SimStats) { st.Completed++; st.Samples += int64(len(texts)) })
+}
+
+// reasoningMessage splits a rationale as a reasoning model answers: the
+// worked steps as reasoning, the final sentence as content, the reasoning
+// put where field says.
+func reasoningMessage(field, text string) wireMessage {
+	reasoning, answer := text, ""
+	if i := strings.LastIndex(text, "\n\nTherefore"); i >= 0 {
+		reasoning, answer = text[:i], text[i+2:]
+	}
+	m := wireMessage{Role: "assistant", Content: &answer}
+	switch field {
+	case "reasoning_content":
+		m.ReasoningContent = &reasoning
+	case "reasoning":
+		m.Reasoning = &reasoning
+	default: // "think"
+		inline := "<think>\n" + reasoning + "\n</think>\n\n" + answer
+		if answer == "" {
+			inline = "<think>\n" + reasoning // cut short while thinking
+		}
+		m.Content = &inline
+	}
+	return m
 }
 
 func (s *Sim) badRequest(w http.ResponseWriter, typ, msg string) {
@@ -413,7 +501,13 @@ func (s *Sim) simulate(prompt string, req *simRequest, n int) ([]string, error) 
 	}
 	out := make([]string, n)
 	for i := range n {
-		rng := sampleRNG(s.cfg.Seed, req.Seed, prompt, i, 0)
+		index := i
+		if s.cfg.SingleSample && req.Seed == nil {
+			// Unseeded one-sample requests are fresh draws, as on a real
+			// server, not sample 0 over and over.
+			index = int(s.draws.Add(1))
+		}
+		rng := sampleRNG(s.cfg.Seed, req.Seed, prompt, index, 0)
 		correct := known && rng.Float64() < s.cfg.Accuracy
 		out[i] = simRationale(prompt, sol, known, correct, rng)
 	}

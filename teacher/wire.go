@@ -26,9 +26,12 @@ type wireRequest struct {
 }
 
 type wireMessage struct {
-	Role             string  `json:"role"`
-	Content          *string `json:"content"`
+	Role    string  `json:"role"`
+	Content *string `json:"content"`
+	// ReasoningContent is where older vLLM reasoning parsers (and
+	// DeepSeek's API) put the chain of thought; Reasoning is newer vLLM's.
 	ReasoningContent *string `json:"reasoning_content,omitempty"`
+	Reasoning        *string `json:"reasoning,omitempty"`
 }
 
 type wireChoice struct {
@@ -38,9 +41,16 @@ type wireChoice struct {
 }
 
 type wireUsage struct {
-	PromptTokens     int64 `json:"prompt_tokens"`
-	CompletionTokens int64 `json:"completion_tokens"`
-	TotalTokens      int64 `json:"total_tokens"`
+	PromptTokens            int64                `json:"prompt_tokens"`
+	CompletionTokens        int64                `json:"completion_tokens"`
+	TotalTokens             int64                `json:"total_tokens"`
+	CompletionTokensDetails *wireCompletionUsage `json:"completion_tokens_details,omitempty"`
+}
+
+// wireCompletionUsage is OpenAI's usage.completion_tokens_details: the part
+// of completion_tokens the model spent reasoning.
+type wireCompletionUsage struct {
+	ReasoningTokens int64 `json:"reasoning_tokens"`
 }
 
 type wireResponse struct {
@@ -122,8 +132,15 @@ func decodeResponse(body []byte, want int) (*Response, error) {
 		if c.Message.Content != nil {
 			ch.Text = *c.Message.Content
 		}
-		if c.Message.ReasoningContent != nil {
+		switch {
+		case c.Message.ReasoningContent != nil:
 			ch.Reasoning = *c.Message.ReasoningContent
+		case c.Message.Reasoning != nil:
+			ch.Reasoning = *c.Message.Reasoning
+		}
+		if thought, answer, ok := SplitThink(ch.Text); ok {
+			ch.Reasoning = joinReasoning(ch.Reasoning, thought)
+			ch.Text = answer
 		}
 		ch.Truncated = ch.FinishReason == "length"
 		choices[c.Index] = ch
@@ -133,7 +150,10 @@ func decodeResponse(body []byte, want int) (*Response, error) {
 		if w.Usage.PromptTokens < 0 || w.Usage.CompletionTokens < 0 {
 			return nil, fmt.Errorf("%w: negative usage", ErrMalformedResponse)
 		}
-		r.Usage = Usage{w.Usage.PromptTokens, w.Usage.CompletionTokens}
+		r.Usage = Usage{PromptTokens: w.Usage.PromptTokens, CompletionTokens: w.Usage.CompletionTokens}
+		if d := w.Usage.CompletionTokensDetails; d != nil && d.ReasoningTokens > 0 && d.ReasoningTokens <= w.Usage.CompletionTokens {
+			r.Usage.ReasoningTokens = d.ReasoningTokens
+		}
 	}
 	return r, nil
 }
@@ -174,6 +194,24 @@ func decodeErrorMessage(body []byte) string {
 		s = s[:500] + "..."
 	}
 	return s
+}
+
+// decodeErrorCode extracts the string code of an OpenAI-shaped error body:
+// {"error":{"code":"insufficient_quota",...}}.
+func decodeErrorCode(body []byte) string {
+	var e struct {
+		Error struct {
+			Code any    `json:"code"`
+			Type string `json:"type"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	if s, ok := e.Error.Code.(string); ok {
+		return s
+	}
+	return "" // vLLM's numeric code repeats the status
 }
 
 // isContextLengthMessage reports whether a 400's message says the prompt

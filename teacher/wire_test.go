@@ -19,8 +19,8 @@ func TestDecodeResponseGolden(t *testing.T) {
 		reasoning string
 		usage     Usage
 	}{
-		{"vllm.json", 2, 2, []bool{false, true}, "", Usage{61, 239}},
-		{"reasoning.json", 1, 1, []bool{false}, "Think: 2+3=5.", Usage{9, 12}},
+		{"vllm.json", 2, 2, []bool{false, true}, "", Usage{PromptTokens: 61, CompletionTokens: 239}},
+		{"reasoning.json", 1, 1, []bool{false}, "Think: 2+3=5.", Usage{PromptTokens: 9, CompletionTokens: 12}},
 		{"null_content_no_usage.json", 4, 1, []bool{false}, "", Usage{}},
 	}
 	for _, tt := range tests {

@@ -207,7 +207,11 @@ func (f *decontamResponsesFn) Setup() error {
 
 func (f *decontamResponsesFn) ProcessElement(g schemas.Generation, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	for _, s := range g.Samples {
-		if matches := f.index.Check(s.Text); len(matches) > 0 {
+		matches := f.index.Check(s.Text)
+		if len(matches) == 0 && s.Reasoning != "" {
+			matches = f.index.Check(s.Reasoning) // reciting in the reasoning counts too
+		}
+		if len(matches) > 0 {
 			emitTally(release.FateContaminated, 1)
 			emitTally("benchmark:"+matches[0].Benchmark, 1)
 			return emitters{row: emitRow, tally: emitTally}.emit(release.TableContamination, release.SampleKey(g.Prompt.ID, s.Index), contamination(g.Prompt.ID, "response", matches))
@@ -264,7 +268,8 @@ func (f *generateFn) Teardown() error {
 
 func (f *generateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	msgs := recipe.Conversation(p, f.Input)
-	if err := f.pool.Submit(f.life, p, f.cfg.NewRequest(msgs, f.K)); err != nil {
+	reqCtx, calls := teacher.WithCalls(f.life) // books the HTTP requests this prompt costs
+	if err := f.pool.Submit(reqCtx, pendingPrompt{p, calls}, f.cfg.NewRequest(msgs, f.K)); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
 	return f.emit(f.pool.Ready(), emitGen, emitRow, emitTally)
@@ -278,7 +283,8 @@ func (f *generateFn) emit(results []teacher.Result, emitGen func(schemas.Generat
 	out := emitters{row: emitRow, tally: emitTally}
 	var fatal error
 	for _, r := range results {
-		p := r.Key.(schemas.Prompt)
+		p := r.Key.(pendingPrompt).prompt
+		tallyCalls(emitTally, r)
 		if r.Err != nil {
 			if teacher.IsFatal(r.Err) {
 				fatal = errors.Join(fatal, r.Err)
@@ -291,18 +297,16 @@ func (f *generateFn) emit(results []teacher.Result, emitGen func(schemas.Generat
 			continue
 		}
 		g := schemas.Generation{Prompt: p, Messages: r.Request.Messages, Model: r.Response.Model, Cached: r.Response.Cached,
-			Usage: schemas.TokenUsage{Requests: 1, PromptTokens: r.Response.Usage.PromptTokens, CompletionTokens: r.Response.Usage.CompletionTokens}}
+			Usage: schemas.TokenUsage{Requests: r.Key.(pendingPrompt).calls.Counts().Requests, PromptTokens: r.Response.Usage.PromptTokens, CompletionTokens: r.Response.Usage.CompletionTokens}}
 		model := g.Model
 		if model == "" {
 			model = r.Request.Model
 		}
 		for _, c := range r.Response.Choices {
-			g.Samples = append(g.Samples, schemas.Sample{PromptID: p.ID, Index: c.Index, Text: c.Text, Model: model, FinishReason: c.FinishReason, Truncated: c.Truncated})
+			g.Samples = append(g.Samples, schemas.Sample{PromptID: p.ID, Index: c.Index, Text: c.Text, Reasoning: c.Reasoning, Model: model, FinishReason: c.FinishReason, Truncated: c.Truncated})
 		}
 		if !g.Cached {
-			emitTally("tokens:"+model+":requests", 1)
-			emitTally("tokens:"+model+":prompt", g.Usage.PromptTokens)
-			emitTally("tokens:"+model+":completion", g.Usage.CompletionTokens)
+			tallyUsage(emitTally, model, r.Response.Usage)
 		} else {
 			emitTally("cache:hits", 1)
 		}

@@ -106,6 +106,16 @@ func run(ctx context.Context) (err error) {
 		defer stop()
 		fmt.Fprintf(os.Stderr, "sftgen: simulated teacher listening at %s\n", r.Teacher.URL)
 	}
+	if !r.DryRun {
+		// URL, key and model checked in seconds, before any work.
+		note, err := transforms.Preflight(ctx, &r)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			fmt.Fprintln(os.Stderr, "sftgen:", note)
+		}
+	}
 
 	start := time.Now()
 	p, s := beam.NewPipelineWithRoot()

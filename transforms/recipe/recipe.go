@@ -70,6 +70,11 @@ type SamplingConfig struct {
 	MaxPairs int `yaml:"max_pairs" json:"max_pairs"`
 	// Verifier grades samples: "math" (default), "exact" or "choice".
 	Verifier string `yaml:"verifier" json:"verifier"`
+	// Reasoning is how released rows carry a reasoning model's chain of
+	// thought: "inline" (default: the assistant turn is
+	// "<think>\n…\n</think>\n\n<answer>"), "column" (a reasoning column) or
+	// "drop". Only the answer is ever verified.
+	Reasoning string `yaml:"reasoning" json:"reasoning"`
 }
 
 // DecontamConfig is the recipe section "decontam": the decontam package's
@@ -132,7 +137,7 @@ func Default() Recipe {
 		Name:     "quickstart",
 		Input:    InputConfig{Path: "builtin:arithmetic?n=200", Mapping: input.DefaultMapping(), Instruction: DefaultInstruction},
 		Teacher:  t,
-		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math"},
+		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math", Reasoning: filters.ReasoningInline},
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
 		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
 	}
@@ -229,6 +234,9 @@ func (r Recipe) Validate() error {
 	if _, err := filters.VerifierByName(s.Verifier); err != nil {
 		bad("sampling.verifier: %v", err)
 	}
+	if err := filters.CheckReasoningForm(s.Reasoning); err != nil {
+		bad("sampling.reasoning: %v", err)
+	}
 	if err := r.Decontam.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -286,7 +294,7 @@ func DefaultVersion(now time.Time) string { return now.UTC().Format("20060102T15
 
 // Selection is the filters' view of the sampling section.
 func (s SamplingConfig) Selection() filters.SelectionConfig {
-	return filters.SelectionConfig{MaxCorrect: s.MaxCorrect, MaxPairs: s.MaxPairs}
+	return filters.SelectionConfig{MaxCorrect: s.MaxCorrect, MaxPairs: s.MaxPairs, Reasoning: s.Reasoning}
 }
 
 // Conversation is what the teacher is sent for a prompt: an optional system

@@ -172,7 +172,25 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 				u.PromptTokens += v
 			case "completion":
 				u.CompletionTokens += v
+			case "reasoning":
+				u.ReasoningTokens += v
+			case "estimated_prompt":
+				u.EstimatedPromptTokens += v
+			case "estimated_completion":
+				u.EstimatedCompletionTokens += v
+			case "rate_limited":
+				u.RateLimited += v
+			case "single_sample":
+				u.SingleSampleRequests = v > 0
+			default:
+				if cause, ok := strings.CutPrefix(what, "retry_"); ok {
+					if u.Retries == nil {
+						u.Retries = map[string]int64{}
+					}
+					u.Retries[cause] += v
+				}
 			}
+			u.Estimated = u.EstimatedPromptTokens > 0 || u.EstimatedCompletionTokens > 0
 			m.TokenUsage[model] = u
 		}
 	}
