@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/syllabus-dev/syllabus/transforms/builtin"
 	"github.com/syllabus-dev/syllabus/transforms/input"
@@ -21,4 +22,17 @@ func probeInputs(ctx context.Context, sources []string, r recipe.Recipe) error {
 	}
 	defer f.Close()
 	return input.Probe(f, size, sources[0], r.Input.Mapping)
+}
+
+// CheckInput reads the start of r's input and fails, naming the fields the
+// records do have, when none of them holds the text or reference field.
+// sftgen calls it before the teacher preflight, so a wrong field mapping is
+// reported as such even when the teacher is unreachable; SFTGen checks the
+// same while building the graph.
+func CheckInput(ctx context.Context, r recipe.Recipe) error {
+	sources, err := expandInputs(r.Input.Path, r.Output.S3Endpoint)
+	if err != nil {
+		return fmt.Errorf("input.path: %w", err)
+	}
+	return probeInputs(ctx, sources, r)
 }

@@ -106,6 +106,9 @@ func run(ctx context.Context) (err error) {
 		defer stop()
 		fmt.Fprintf(os.Stderr, "sftgen: simulated teacher listening at %s\n", r.Teacher.URL)
 	}
+	if err := transforms.CheckInput(ctx, r); err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
 	if !r.DryRun {
 		// URL, key and model checked in seconds, before any work.
 		note, err := transforms.Preflight(ctx, &r)
