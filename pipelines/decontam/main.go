@@ -20,7 +20,7 @@ import (
 	"os"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized" // reflection-free DoFn calls, as beamx linked
 
 	"github.com/syllabus-dev/syllabus/transforms"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
@@ -28,6 +28,7 @@ import (
 )
 
 var (
+	runnerName = flag.String("runner", "prism", "Beam runner: "+transforms.RunnerNames)
 	inputPath  = flag.String("input", "", "records: a local path, glob or s3:// URL of JSONL or Parquet")
 	idField    = flag.String("id_field", "id", "field holding the record id (records without one get a hash of their text)")
 	textField  = flag.String("text_field", "prompt", "field holding the text to check (a string, or a list of {role, content} messages)")
@@ -74,7 +75,11 @@ func run(ctx context.Context) error {
 	if err := transforms.Decontaminate(s, job, release.CodeRevision()); err != nil {
 		return err
 	}
-	if err := beamx.Run(ctx, p); err != nil {
+	execute, err := transforms.Runner(*runnerName)
+	if err != nil {
+		return err
+	}
+	if _, err := execute(ctx, p); err != nil {
 		return fmt.Errorf("pipeline failed: %w", err)
 	}
 	summary, err := transforms.DecontamSummary(ctx, job)

@@ -125,3 +125,15 @@ func writeGSM8K(t *testing.T, path string, problems map[string]string) {
 		t.Fatal(err)
 	}
 }
+
+// TestUnknownRunner: a runner sftgen does not link fails at once, naming
+// the ones it does.
+func TestUnknownRunner(t *testing.T) {
+	p := startSFTGen(t, nil, "--runner=bogus", "--output=out")
+	if code := p.wait(t); code != 1 || !strings.Contains(p.stderr.String(), `unknown --runner="bogus": want prism (embedded), universal or flink`) {
+		t.Errorf("exit %d: %s", code, p.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(p.cmd.Dir, "out", "quickstart", "LATEST")); err == nil {
+		t.Error("a run with an unknown runner published a release")
+	}
+}

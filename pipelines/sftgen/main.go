@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized" // reflection-free DoFn calls, as beamx linked
 
 	"github.com/syllabus-dev/syllabus/transforms"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
@@ -29,6 +29,7 @@ import (
 )
 
 var (
+	runnerName   = flag.String("runner", "prism", "Beam runner: "+transforms.RunnerNames)
 	recipePath   = flag.String("recipe", "", "YAML recipe; flags override its fields")
 	name         = flag.String("name", "", "dataset name (recipe name)")
 	inputPath    = flag.String("input", "", "prompts: a local path, glob or s3:// URL of JSONL or Parquet, or builtin:arithmetic?n=200 (recipe input.path)")
@@ -125,7 +126,11 @@ func run(ctx context.Context) (err error) {
 	if err := transforms.SFTGen(s, r, release.CodeRevision()); err != nil {
 		return err
 	}
-	if err := beamx.Run(ctx, p); err != nil {
+	execute, err := transforms.Runner(*runnerName)
+	if err != nil {
+		return err
+	}
+	if _, err := execute(ctx, p); err != nil {
 		return runError(err)
 	}
 	if r.DryRun {
@@ -187,12 +192,22 @@ func recipeFromFlags() (recipe.Recipe, error) {
 	return r, nil
 }
 
-// isDryRun reads --dry_run. Beam's Dataflow runner (linked in by beamx)
-// already defines that flag ("print the job, don't submit it"), so sftgen
-// gives the same flag its own meaning for every runner: read, dedup and
-// decontaminate, then estimate the teacher's calls and tokens without
-// calling it, and release nothing.
+// dryRunFlag is sftgen's --dry_run: read, dedup and decontaminate, then
+// estimate the teacher's calls and tokens without calling it, and release
+// nothing. (Beam's Dataflow runner defines a flag of that name too; sftgen
+// does not link it.)
+var dryRunFlag = func() *bool {
+	if flag.Lookup("dry_run") != nil {
+		return nil
+	}
+	return flag.Bool("dry_run", false, "read, dedup and decontaminate, then forecast the teacher's requests and tokens without calling it; release nothing")
+}()
+
+// isDryRun reads --dry_run.
 func isDryRun() bool {
+	if dryRunFlag != nil {
+		return *dryRunFlag
+	}
 	f := flag.Lookup("dry_run")
 	return f != nil && f.Value.String() == "true"
 }
