@@ -486,35 +486,19 @@ func (c *Client) send(ctx context.Context, body []byte, want int) (*Response, er
 		c.streakStart.Store(0)
 		return resp, nil
 	}
-	st := hresp.StatusCode
-	ae := &APIError{Status: st, Message: decodeErrorMessage(data), Code: decodeErrorCode(data)}
-	retryAfter := parseRetryAfter(hresp.Header)
+	failure := classifyStatus(hresp.StatusCode, data, hresp.Header)
+	ae := failure.err.(*APIError)
 	switch {
-	case st == http.StatusTooManyRequests && isQuotaExhausted(ae):
-		// Spent quota answers 429 too, but no wait brings it back.
+	case ae.Status == http.StatusTooManyRequests: // rate limited, or quota spent
 		c.stats.rateLimited.Add(1)
 		callsFrom(ctx).rateLimit()
-		ae.kind = ErrQuotaExhausted
-		return nil, &attemptError{err: ae, excluded: true}
-	case st == http.StatusTooManyRequests:
-		c.stats.rateLimited.Add(1)
-		callsFrom(ctx).rateLimit()
-		ae.kind = ErrRateLimited
-		return nil, &attemptError{err: ae, cause: CauseRateLimited, retryable: true, excluded: true, retryAfter: retryAfter}
-	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusTooEarly || st == http.StatusConflict:
+	case ae.kind == ErrUnavailable:
 		c.stats.serverErrors.Add(1)
-		ae.kind = ErrUnavailable
 		c.noteFailure(ae)
-		return nil, &attemptError{err: ae, cause: CauseServerError, retryable: true, serverFault: true, retryAfter: retryAfter}
-	case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusNotFound || st == http.StatusMethodNotAllowed:
-		ae.kind = ErrMisconfigured
-	case isContextLengthMessage(ae.Message):
-		ae.kind = ErrContextLength
 	default:
-		ae.kind = ErrBadRequest
+		c.streakStart.Store(0) // the server answered: it is up
 	}
-	c.streakStart.Store(0) // the server answered: it is up
-	return nil, &attemptError{err: ae}
+	return nil, failure
 }
 
 // transportFailure classifies an attempt that got no usable answer.

@@ -3,6 +3,7 @@ package teacher
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 )
@@ -92,4 +93,32 @@ var nUnsupported = regexp.MustCompile(`\bn\s*(=+|must be|should be|can only be)\
 func isNUnsupported(msg string) bool {
 	m := strings.ToLower(strings.NewReplacer("`", "", "'", "", `"`, "").Replace(msg))
 	return nUnsupported.MatchString(m)
+}
+
+// classifyStatus is the one place where an HTTP error answer of a teacher
+// or reward server becomes an error kind, and says whether to retry:
+// 429 with a spent quota is fatal (no wait brings it back), other 429s and
+// 5xx/408/409/425 are retried (honouring Retry-After), 401/403/404/405 are
+// fatal misconfiguration, a context-length message is ErrContextLength and
+// anything else ErrBadRequest, dead-lettered with the server's message.
+func classifyStatus(st int, body []byte, h http.Header) *attemptError {
+	ae := &APIError{Status: st, Message: decodeErrorMessage(body), Code: decodeErrorCode(body)}
+	switch {
+	case st == http.StatusTooManyRequests && isQuotaExhausted(ae):
+		ae.kind = ErrQuotaExhausted
+		return &attemptError{err: ae, excluded: true}
+	case st == http.StatusTooManyRequests:
+		ae.kind = ErrRateLimited
+		return &attemptError{err: ae, cause: CauseRateLimited, retryable: true, excluded: true, retryAfter: parseRetryAfter(h)}
+	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusTooEarly || st == http.StatusConflict:
+		ae.kind = ErrUnavailable
+		return &attemptError{err: ae, cause: CauseServerError, retryable: true, serverFault: true, retryAfter: parseRetryAfter(h)}
+	case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusNotFound || st == http.StatusMethodNotAllowed:
+		ae.kind = ErrMisconfigured
+	case isContextLengthMessage(ae.Message):
+		ae.kind = ErrContextLength
+	default:
+		ae.kind = ErrBadRequest
+	}
+	return &attemptError{err: ae}
 }

@@ -325,30 +325,6 @@ func rewardTransportFailure(ctx context.Context, err error) error {
 	return &attemptError{err: fmt.Errorf("%w: %v", ErrUnavailable, err), retryable: true, serverFault: true}
 }
 
-// classifyStatus maps a non-200 answer to an attempt error with the
-// teacher client's rules (Client.send): 429 retryable ErrRateLimited; 5xx,
-// 408, 409, 425 retryable ErrUnavailable; 401, 403, 404, 405
-// ErrMisconfigured; a context-length message ErrContextLength; any other
-// ErrBadRequest. The server's own message is kept.
-func classifyStatus(st int, body []byte, h http.Header) *attemptError {
-	ae := &APIError{Status: st, Message: decodeErrorMessage(body)}
-	switch {
-	case st == http.StatusTooManyRequests:
-		ae.kind = ErrRateLimited
-		return &attemptError{err: ae, retryable: true, excluded: true, retryAfter: parseRetryAfter(h)}
-	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusTooEarly || st == http.StatusConflict:
-		ae.kind = ErrUnavailable
-		return &attemptError{err: ae, retryable: true, serverFault: true, retryAfter: parseRetryAfter(h)}
-	case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusNotFound || st == http.StatusMethodNotAllowed:
-		ae.kind = ErrMisconfigured
-	case isContextLengthMessage(ae.Message):
-		ae.kind = ErrContextLength
-	default:
-		ae.kind = ErrBadRequest
-	}
-	return &attemptError{err: ae}
-}
-
 // DecodePoolingScore reads a vLLM /pooling response, {"data": [{"index": 0,
 // "data": D}], "usage": {"prompt_tokens": n}}, and returns the reward and
 // the prompt tokens (0 when not reported). D may be one value per token,

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,5 +228,30 @@ func TestRewardConfigValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Validate error %v does not contain %q", err, w)
 		}
+	}
+}
+
+// TestRewardQuotaExhaustedIsFatal: a reward server whose account is spent
+// (OpenAI's 429 insufficient_quota, no Retry-After) fails at once and for
+// good, as the teacher does, instead of being retried like a rate limit.
+func TestRewardQuotaExhaustedIsFatal(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}}`))
+	}))
+	defer srv.Close()
+	c, err := NewRewardClient(rewardConfig(srv.URL), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Score(context.Background(), conversation("s", "q"), "a")
+	if !errors.Is(err, ErrQuotaExhausted) || !IsFatal(err) {
+		t.Errorf("Score = %v, want fatal ErrQuotaExhausted", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1: a spent quota is not retried", n)
 	}
 }
