@@ -20,7 +20,7 @@ import (
 	"os"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized" // reflection-free DoFn calls, as beamx linked
 
 	"github.com/syllabus-dev/syllabus/transforms"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
@@ -38,6 +38,7 @@ var (
 	s3Endpoint = flag.String("s3_endpoint", "", "S3-compatible endpoint for s3:// URLs; credentials from the AWS environment variables")
 	shardRows  = flag.Int64("shard_rows", 100_000, "most records in one clean or flagged shard")
 	verbose    = flag.Bool("verbose", false, "log the runner's progress")
+	runnerName = flag.String("runner", "prism", transforms.RunnerNames)
 )
 
 func main() {
@@ -70,11 +71,18 @@ func run(ctx context.Context) error {
 		ShardBytes: r.Output.ShardBytes,
 	}
 	job.Mapping.ID, job.Mapping.Text = *idField, *textField
+	execute, err := transforms.Runner(*runnerName)
+	if err != nil {
+		return err
+	}
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: flags are written --name=value, and every flag after a stray word is ignored", flag.Arg(0))
+	}
 	p, s := beam.NewPipelineWithRoot()
 	if err := transforms.Decontaminate(s, job, release.CodeRevision()); err != nil {
 		return err
 	}
-	if err := beamx.Run(ctx, p); err != nil {
+	if _, err := execute(ctx, p); err != nil {
 		return fmt.Errorf("pipeline failed: %w", err)
 	}
 	summary, err := transforms.DecontamSummary(ctx, job)

@@ -21,12 +21,16 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized" // reflection-free DoFn calls, as beamx linked
 
 	"github.com/syllabus-dev/syllabus/transforms"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
 	"github.com/syllabus-dev/syllabus/transforms/release"
 )
+
+// beamFlags are the flags Beam's packages defined before ours: --help
+// shows them apart.
+var beamFlags = flagNames()
 
 var (
 	recipePath   = flag.String("recipe", "", "YAML recipe; flags override its fields")
@@ -50,9 +54,13 @@ var (
 	verbose      = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
 	waitLease    = flag.Duration("wait_for_lease", 0, "how long to wait while another run holds the dataset's lease; 0 fails at once (recipe output.wait_for_lease)")
 	leaseTTL     = flag.Duration("lease_ttl", 0, "how long the dataset lease lives unrenewed: how long a killed run keeps others out (recipe output.lease_ttl, default 2m)")
+	dryRun       = flag.Bool("dry_run", false, "read, dedup and decontaminate, then estimate the teacher's requests and tokens without calling it; release nothing")
+	runnerName   = flag.String("runner", "prism", "prism (embedded, no service to start), or universal or flink: a Beam portable job service at --endpoint")
+	progressTick = flag.Duration("progress_every", 5*time.Second, "how often to print the progress line on stderr; 0 turns it off")
 )
 
 func main() {
+	flag.Usage = usage
 	flag.Parse()
 	beam.Init()
 	if !*verbose {
@@ -67,6 +75,10 @@ func main() {
 }
 
 func run(ctx context.Context) error {
+	execute, err := checkCommandLine()
+	if err != nil {
+		return err
+	}
 	r, err := recipeFromFlags()
 	if err != nil {
 		return err
@@ -100,9 +112,13 @@ func run(ctx context.Context) error {
 	if err := transforms.SFTGen(s, r, release.CodeRevision()); err != nil {
 		return err
 	}
-	if err := beamx.Run(ctx, p); err != nil {
+	progress := transforms.RunProgress(r.VersionRoot())
+	stopProgress := watchProgress(os.Stderr, progress, *progressTick, r.DryRun)
+	if _, err := execute(ctx, p); err != nil {
+		stopProgress("got as far as")
 		return runError(err)
 	}
+	stopProgress("done")
 	if r.DryRun {
 		d, err := release.ReadDryRun(ctx, r)
 		if err != nil {
@@ -160,15 +176,9 @@ func recipeFromFlags() (recipe.Recipe, error) {
 	return r, nil
 }
 
-// isDryRun reads --dry_run. Beam's Dataflow runner (linked in by beamx)
-// already defines that flag ("print the job, don't submit it"), so sftgen
-// gives the same flag its own meaning for every runner: read, dedup and
-// decontaminate, then estimate the teacher's calls and tokens without
-// calling it, and release nothing.
-func isDryRun() bool {
-	f := flag.Lookup("dry_run")
-	return f != nil && f.Value.String() == "true"
-}
+// isDryRun reads --dry_run: read, dedup and decontaminate, then estimate
+// the teacher's calls and tokens without calling it, and release nothing.
+func isDryRun() bool { return *dryRun }
 
 // runError shortens a failed job's error to the reason a person needs when
 // one of our stages stopped the run on purpose (server down, budget spent):
