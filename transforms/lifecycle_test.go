@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -119,7 +120,8 @@ func TestBundleRetriedAfterOutageWorks(t *testing.T) {
 func TestRequestsEndWithTheirBundle(t *testing.T) {
 	ended := make(chan struct{}, 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done() // a long generation, until the client hangs up
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices a hang-up
+		<-r.Context().Done()               // a long generation, until the client hangs up
 		ended <- struct{}{}
 	}))
 	defer srv.Close()
