@@ -31,6 +31,7 @@ func init() {
 	register.DoFn3x1[schemas.Generation, func(release.Row), func(string, int64), error](&selectFn{})
 	register.DoFn3x1[context.Context, release.Row, func(release.Part), error](&writePartsFn{})
 	register.DoFn4x1[context.Context, []byte, func(*string, *int64) bool, func(*release.Part) bool, error](&finalizeFn{})
+	register.DoFn3x0[context.Context, string, int64](&watchTalliesFn{})
 
 	register.Emitter1[schemas.Prompt]()
 	register.Emitter1[schemas.Generation]()
@@ -71,7 +72,7 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
-	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
+	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r.Rerunnable(), Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
 	for _, b := range index.Benchmarks() {
 		info.Benchmarks = append(info.Benchmarks, release.BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}
@@ -102,12 +103,14 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if r.DryRun {
 		return dryRunGraph(s, r, teacherJSON, clean, append(incTally, readTally, dupTally, contamTally)...)
 	}
-	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
+	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint, Run: r.VersionRoot()}, clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
 
 	rows := beam.Flatten(s, append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows)...)
-	tallies := stats.SumPerKey(s, beam.Flatten(s, append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally)...))
+	allTallies := beam.Flatten(s, append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally)...)
+	beam.ParDo0(s.Scope("progress"), &watchTalliesFn{Run: r.VersionRoot()}, allTallies)
+	tallies := stats.SumPerKey(s, allTallies)
 	return WriteRelease(s, info, rows, tallies)
 }
 
