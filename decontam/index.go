@@ -346,14 +346,21 @@ func (ix *Index) lookup(sc *scratch, t *table, L, nwords int) {
 		cands[k] = candidate{key, uint32(i)}
 		k += int(bits[b>>6] >> (b & 63) & 1)
 	}
+	// The found keys overwrite the candidates, each with its slot in
+	// place of its key; their postings are read in a third pass, again
+	// reads that do not wait on each other.
 	keys, mask, shift := t.keys, uint32(len(t.keys)-1), t.shift
+	found := cands[:0]
 	for _, c := range cands[:k] {
 		for s := slotOf(c.key, shift); keys[s] != 0; s = (s + 1) & mask {
 			if keys[s] == c.key {
-				ix.addHits(sc, &t.vals[s], c.pos)
+				found = append(found, candidate{s, c.pos})
 				break
 			}
 		}
+	}
+	for _, f := range found {
+		ix.addHits(sc, &t.vals[f.key], f.pos)
 	}
 	sc.cands = cands
 }
