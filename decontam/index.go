@@ -54,14 +54,13 @@ type table struct {
 	keys  []uint32
 	vals  []slotVal
 	shift uint // 32 - log2(len(keys))
-	// filter has the bit of every key set. For long it has 4 bits per
-	// slot, at least 8 per key, so it is clear for about nine in ten
-	// n-grams of a clean text, and an eighth of the key array's size (256
-	// KB for the built-in fingerprints, within a core's L2 cache), so most
-	// lookups stop there instead of probing the table in memory. The
-	// short table is small and probed at every position of a text for
-	// each short length: a sparse filter (64 bits per slot) keeps its
-	// branch predictable.
+	// filter has the bit of every key set. For long it has at least 8
+	// bits per key, so it is clear for about nine in ten n-grams of a
+	// clean text, and is small (256 KB for the built-in fingerprints,
+	// within a core's L2 cache), so most lookups stop there instead of
+	// probing the table in memory. The short table is small and probed at
+	// every position of a text for each short length: a sparse filter (64
+	// bits per key) keeps its branch predictable.
 	filter keyFilter
 }
 
@@ -136,7 +135,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 	sort.Ints(ix.shortLens)
 	// group sorts entries by key and fills a table with their postings,
 	// dropping keys found in more than MaxItemsPerNgram items.
-	group := func(entries []entry, filterBitsPerSlot int) (t table, used int) {
+	group := func(entries []entry, filterBitsPerKey int) (t table, used int) {
 		slices.SortFunc(entries, func(a, b entry) int {
 			if c := cmp.Compare(a.key, b.key); c != 0 {
 				return c
@@ -166,10 +165,11 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			}
 			i = j
 		}
-		// Load factor at most 1/2: a miss, the common case, reads about
-		// 1.5 keys, nearly always in one cache line.
+		// Load factor at most 3/4: a miss, the common case, reads about 8
+		// keys and a hit about 2.5, nearly always in one cache line (16
+		// keys), while the arrays stay small enough to be cached.
 		size, bits := 8, uint(3)
-		for size < 2*len(kept) {
+		for 3*size < 4*len(kept) {
 			size, bits = size*2, bits+1
 		}
 		t = table{keys: make([]uint32, size), vals: make([]slotVal, size), shift: 32 - bits}
@@ -180,10 +180,10 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			}
 			t.keys[i], t.vals[i] = e.key, slotVal{e.r, ix.posts[e.r.a]}
 		}
-		t.filter = newKeyFilter(t.keys, filterBitsPerSlot*size)
+		t.filter = newKeyFilter(t.keys, filterBitsPerKey*len(kept))
 		return t, len(kept)
 	}
-	ix.long, ix.ngrams = group(entries, 4)
+	ix.long, ix.ngrams = group(entries, 8)
 	ix.short, _ = group(shortEntries, 64)
 	for i := range ix.parts {
 		p := &ix.parts[i]
