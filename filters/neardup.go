@@ -164,7 +164,7 @@ func fnvString(x uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
 		x = (x ^ uint64(s[i])) * fnvPrime
 	}
-	return (x ^ 0) * fnvPrime // a separator after each token
+	return x * fnvPrime // a zero byte after each token separates tokens
 }
 
 // FirstSharedBand is the first band in which a and b agree, or -1. A
