@@ -77,6 +77,9 @@ type Manifest struct {
 	Cost map[string]float64 `json:"cost,omitempty"`
 	// CacheHits counts prompts whose samples all came from the cache.
 	CacheHits int64 `json:"cache_hits"`
+	// NearDuplicates is what near-duplicate detection found (absent when
+	// dedup.near is off).
+	NearDuplicates *NearDupSummary `json:"near_duplicates,omitempty"`
 }
 
 // PublishSFTGen checks that the fates reconcile, then writes the dataset
@@ -147,6 +150,7 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 		Skills:     map[string]int64{},
 		CacheHits:  t["cache:hits"],
 	}
+	m.NearDuplicates = nearSummary(r, t)
 	models := map[string]bool{}
 	for k, v := range t {
 		switch prefix, rest, _ := strings.Cut(k, ":"); prefix {
