@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"cmp"
+	"container/heap"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -37,11 +38,12 @@ func init() {
 
 // Tally keys of near-duplicate detection (read by release.BuildManifest).
 const (
-	tallyNearPairs   = release.NearPrefix + "pairs"
-	tallyNearSame    = release.NearPrefix + "same_problem_pairs"
-	tallyNearPrompts = release.NearPrefix + "prompts"
-	tallyNearRemoved = release.NearPrefix + "removed"
-	nearExamples     = 5
+	tallyNearPairs    = release.NearPrefix + "pairs"
+	tallyNearSame     = release.NearPrefix + "same_problem_pairs"
+	tallyNearPrompts  = release.NearPrefix + "prompts"
+	tallyNearRemoved  = release.NearPrefix + "removed"
+	tallyNearOverflow = release.NearPrefix + "bucket_overflow"
+	nearExamples      = 5
 )
 
 // nearRef names a prompt in a near pair: its exact-dedup key (unique once
@@ -137,12 +139,20 @@ func (f *nearSignFn) ProcessElement(p schemas.Prompt, emit func(string, nearMemb
 	return nil
 }
 
+// nearMaxBucket bounds the members of one LSH bucket that are compared.
+const nearMaxBucket = 2000
+
 // nearPairsFn compares the members of one LSH bucket pairwise. A bucket
 // of n prompts costs n²/2 signature comparisons; buckets are small unless
-// many prompts share a band of values (a template filled in thousands of
-// times), and such a bucket is what the detection is for.
+// many prompts share a band of values (thousands of prompts around one
+// long boilerplate). To keep memory and time bounded, a bucket keeps only
+// its MaxBucket earliest members (by source, line, id: the same in every
+// run) and counts the rest as near:bucket_overflow; those are still
+// compared in their other buckets.
 type nearPairsFn struct {
 	Threshold float64
+	// MaxBucket is the most members of a bucket compared (0: nearMaxBucket).
+	MaxBucket int
 	nd        *filters.NearDup
 }
 
@@ -157,14 +167,19 @@ func (f *nearPairsFn) ProcessElement(key string, members func(*nearMember) bool,
 	if err != nil {
 		return err
 	}
-	var all []nearMember
+	limit := cmp.Or(f.MaxBucket, nearMaxBucket)
+	all := &latestFirst{}
 	var m nearMember
 	for members(&m) {
-		all = append(all, m)
+		heap.Push(all, m)
+		if all.Len() > limit {
+			heap.Pop(all) // the latest goes: the earliest limit members stay
+			emitTally(tallyNearOverflow, 1)
+		}
 		m = nearMember{}
 	}
-	for i, a := range all {
-		for _, b := range all[i+1:] {
+	for i, a := range *all {
+		for _, b := range (*all)[i+1:] {
 			if f.nd.FirstSharedBand(a.Sig, b.Sig) != band {
 				continue // counted in an earlier band
 			}
@@ -185,6 +200,20 @@ func (f *nearPairsFn) ProcessElement(key string, members func(*nearMember) bool,
 		}
 	}
 	return nil
+}
+
+// latestFirst is a heap of bucket members whose top is the latest.
+type latestFirst []nearMember
+
+func (h latestFirst) Len() int           { return len(h) }
+func (h latestFirst) Less(i, j int) bool { return h[j].Ref.before(h[i].Ref) }
+func (h latestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *latestFirst) Push(x any)        { *h = append(*h, x.(nearMember)) }
+func (h *latestFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // bandOf reads the band number that starts a band key.

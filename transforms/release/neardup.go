@@ -42,8 +42,12 @@ type NearDupSummary struct {
 	SameProblemPairs int64 `json:"same_problem_pairs"`
 	Prompts          int64 `json:"prompts"`
 	// Removed counts prompts rejected as near duplicates (remove mode).
-	Removed  int64         `json:"removed"`
-	Examples []NearExample `json:"examples"`
+	Removed int64 `json:"removed"`
+	// BucketOverflow counts prompts left out of an LSH bucket of more than
+	// 2,000 (the latest are left out; they are still compared in their
+	// other buckets): when not 0, some pairs may be missed.
+	BucketOverflow int64         `json:"bucket_overflow"`
+	Examples       []NearExample `json:"examples"`
 }
 
 // nearSummary reads the near-duplicate tallies; nil when detection is off.
@@ -52,7 +56,7 @@ func nearSummary(r recipe.Recipe, t map[string]int64) *NearDupSummary {
 		return nil
 	}
 	s := &NearDupSummary{Mode: r.Dedup.Near, Threshold: r.Dedup.NearThreshold, Pairs: t[NearPrefix+"pairs"],
-		SameProblemPairs: t[NearPrefix+"same_problem_pairs"], Prompts: t[NearPrefix+"prompts"], Removed: t[NearPrefix+"removed"], Examples: []NearExample{}}
+		SameProblemPairs: t[NearPrefix+"same_problem_pairs"], Prompts: t[NearPrefix+"prompts"], Removed: t[NearPrefix+"removed"], BucketOverflow: t[NearPrefix+"bucket_overflow"], Examples: []NearExample{}}
 	var keys []string
 	for k := range t {
 		if strings.HasPrefix(k, NearExamplePrefix) {
@@ -84,7 +88,11 @@ func nearDupSection(b *strings.Builder, m *Manifest) {
 	} else {
 		b.WriteString("Nothing was removed (`dedup.near: report`).")
 	}
-	b.WriteString(" Every pair is in `near_duplicates.jsonl`.\n\n")
+	b.WriteString(" Every pair is in `near_duplicates.jsonl`.")
+	if n.BucketOverflow > 0 {
+		fmt.Fprintf(b, " %d prompts were left out of oversized LSH buckets (more than 2,000 alike prompts), so some pairs may be missing.", n.BucketOverflow)
+	}
+	b.WriteString("\n\n")
 	if len(n.Examples) > 0 {
 		b.WriteString("| prompt | near prompt | similarity | same problem |\n| --- | --- | ---: | --- |\n")
 		for _, e := range n.Examples {
