@@ -98,17 +98,18 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 
 	ds := s.Scope("dedup")
 	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
+	unique, nearRows, nearTally := nearDupGraph(ds, r.Dedup, unique)
 
 	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, unique)
 	if r.DryRun {
-		return dryRunGraph(s, r, teacherJSON, clean, append(incTally, readTally, dupTally, contamTally)...)
+		return dryRunGraph(s, r, teacherJSON, clean, append(append(incTally, readTally, dupTally, contamTally), nearTally...)...)
 	}
 	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint, Run: r.VersionRoot()}, clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
 
-	rows := beam.Flatten(s, append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows)...)
-	allTallies := beam.Flatten(s, append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally)...)
+	rows := beam.Flatten(s, append(append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows), nearRows...)...)
+	allTallies := beam.Flatten(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally), nearTally...)...)
 	beam.ParDo0(s.Scope("progress"), &watchTalliesFn{Run: r.VersionRoot()}, allTallies)
 	tallies := stats.SumPerKey(s, allTallies)
 	return WriteRelease(s, info, rows, tallies)

@@ -34,6 +34,7 @@ type Recipe struct {
 	Input    InputConfig    `yaml:"input" json:"input"`
 	Teacher  teacher.Config `yaml:"teacher" json:"teacher"`
 	Sampling SamplingConfig `yaml:"sampling" json:"sampling"`
+	Dedup    DedupConfig    `yaml:"dedup" json:"dedup"`
 	Decontam DecontamConfig `yaml:"decontam" json:"decontam"`
 	Output   OutputConfig   `yaml:"output" json:"output"`
 	// DryRun (--dry_run) reads, deduplicates and decontaminates, then
@@ -138,6 +139,7 @@ func Default() Recipe {
 		Input:    InputConfig{Path: "builtin:arithmetic?n=200", Mapping: input.DefaultMapping(), Instruction: DefaultInstruction},
 		Teacher:  t,
 		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math", Reasoning: filters.ReasoningInline},
+		Dedup:    DefaultDedup(),
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
 		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
 	}
@@ -246,6 +248,7 @@ func (r Recipe) Validate() error {
 	if err := filters.CheckReasoningForm(s.Reasoning); err != nil {
 		bad("sampling.reasoning: %v", err)
 	}
+	errs = append(errs, r.Dedup.validate()...)
 	if err := r.Decontam.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -66,6 +66,7 @@ func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	b.WriteString("\n")
 
 	section(&b, "Why prompts were rejected", "reason", m.Rejections, c.PromptsRejected+c.PromptsDuplicate)
+	nearDupSection(&b, m)
 	section(&b, "Difficulty of kept prompts (teacher pass rate)", "difficulty", m.Difficulty, c.PromptsKept)
 	section(&b, "Skills of kept prompts", "skill", m.Skills, c.PromptsKept)
 	section(&b, "Sample verdicts", "verdict", m.Graded, c.SamplesGenerated)

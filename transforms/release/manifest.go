@@ -86,6 +86,9 @@ type Manifest struct {
 	RateLimited  int64            `json:"rate_limited"`
 	// Cache counts samples looked up in the response cache.
 	Cache CacheCounts `json:"cache"`
+	// NearDuplicates is what near-duplicate detection found (absent when
+	// dedup.near is off).
+	NearDuplicates *NearDupSummary `json:"near_duplicates,omitempty"`
 }
 
 // CacheCounts counts samples looked up in the response cache: found,
@@ -165,6 +168,7 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 		CacheHits:  t["cache:hits"],
 		Retries:    map[string]int64{},
 	}
+	m.NearDuplicates = nearSummary(r, t)
 	models := map[string]bool{}
 	for k, v := range t {
 		switch prefix, rest, _ := strings.Cut(k, ":"); prefix {

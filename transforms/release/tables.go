@@ -35,7 +35,7 @@ const (
 
 // SFTGenTables and DecontamTables are the tables each pipeline writes.
 var (
-	SFTGenTables   = []string{TableSFT, TablePreference, TableRLVR, TableRejected, TableContamination, TableDeadLetter}
+	SFTGenTables   = []string{TableSFT, TablePreference, TableRLVR, TableRejected, TableContamination, TableNearDuplicates, TableDeadLetter}
 	DecontamTables = []string{TableClean, TableFlagged, TableContamination, TableDeadLetter}
 )
 
@@ -63,6 +63,7 @@ var Tables = []TableInfo{
 	parquetTable[schemas.RLVRExample](TableRLVR, "train"),
 	parquetTable[schemas.Rejection](TableRejected, "rejected"),
 	jsonlTable(TableContamination),
+	jsonlTable(TableNearDuplicates),
 	jsonlTable(TableDeadLetter),
 	shardedJSONLTable(TableClean),
 	shardedJSONLTable(TableFlagged),
