@@ -102,9 +102,8 @@ func Decontaminate(s beam.Scope, j DecontamJob, codeRevision string) error {
 	src := beam.Reshuffle(s, beam.CreateList(s, sources))
 	records, readRows, readTally := beam.ParDo3(s.Scope("read"), &readRecordsFn{Mapping: j.Mapping, S3Endpoint: j.S3Endpoint}, src)
 	checkedRows, checkTally := beam.ParDo2(s.Scope("check"), &checkRecordFn{Config: j.Decontam, S3Endpoint: j.S3Endpoint}, records)
-	rows := beam.Flatten(s, readRows, checkedRows)
-	tallies := stats.SumPerKey(s, beam.Flatten(s, readTally, checkTally))
-	return WriteRelease(s, info, rows, tallies)
+	tallies := stats.SumPerKey(s, sumPerBundle(s, []beam.PCollection{readTally, checkTally}))
+	return WriteRelease(s, info, []beam.PCollection{readRows, checkedRows}, tallies)
 }
 
 // readRecordsFn reads one input file into records; unusable records become

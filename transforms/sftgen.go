@@ -108,24 +108,25 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
 
-	rows := beam.Flatten(s, append(append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows), nearRows...)...)
-	allTallies := beam.Flatten(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally), nearTally...)...)
+	rows := append(append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows), nearRows...)
+	allTallies := sumPerBundle(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally), nearTally...))
 	beam.ParDo0(s.Scope("progress"), &watchTalliesFn{Run: r.VersionRoot()}, allTallies)
 	tallies := stats.SumPerKey(s, allTallies)
 	return WriteRelease(s, info, rows, tallies)
 }
 
-// WriteRelease writes rows into part files as they arrive, then names the
-// parts as shards and writes the manifest, the dataset card and LATEST.
-// tallies are the run's counters (see the fate keys). No step holds all
-// rows of a table: memory does not grow with the input.
-func WriteRelease(s beam.Scope, info release.Info, rows, tallies beam.PCollection) error {
-	s = s.Scope("write")
+// WriteRelease writes rows into part files as they arrive, in the stage
+// that makes them (see writeRowsWhereMade), then names the parts as shards
+// and writes the manifest, the dataset card and LATEST. tallies are the
+// run's counters (see the fate keys). No step holds all rows of a table:
+// memory does not grow with the input.
+func WriteRelease(s beam.Scope, info release.Info, rows []beam.PCollection, tallies beam.PCollection) error {
 	infoJSON, err := json.Marshal(info)
 	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	parts := beam.ParDo(s, &writePartsFn{Root: info.Root, Output: info.Recipe.Output}, rows)
+	s = s.Scope("write")
+	parts := writeRowsWhereMade(s, info.Root, info.Recipe.Output, rows)
 	beam.ParDo0(s, &finalizeFn{Info: string(infoJSON)}, beam.Impulse(s),
 		beam.SideInput{Input: tallies}, beam.SideInput{Input: parts})
 	return nil
