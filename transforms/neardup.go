@@ -19,7 +19,6 @@ import (
 )
 
 func init() {
-	register.DoFn2x1[schemas.Prompt, func(string, nearMember), error](&nearSignFn{})
 	register.DoFn4x1[string, func(*nearMember) bool, func(nearPair), func(string, int64), error](&nearPairsFn{})
 	register.DoFn4x1[nearPair, func(string, nearRef), func(release.Row), func(string, int64), error](&nearReportFn{})
 	register.Function2x1[string, func(*nearRef) bool, int64](nearNeighbourCount)
@@ -81,8 +80,8 @@ type nearPair struct {
 // exact dedup and returns the prompts that go on to the teacher, with the
 // rows and tallies it adds.
 //
-// Each prompt is signed once and put into one bucket per LSH band
-// (GroupByKey); a bucket compares its members pairwise and verifies them
+// Each prompt is signed once and put into those of its LSH buckets (one
+// per band) that another prompt shares (nearBuckets); a bucket compares its members pairwise and verifies them
 // by signature agreement; a pair sharing several bands is kept only in the
 // first. In report mode the prompts pass through at once: detection runs
 // beside generation and only adds report lines and counts. In remove
@@ -95,7 +94,7 @@ func nearDupGraph(s beam.Scope, cfg recipe.DedupConfig, prompts beam.PCollection
 		return prompts, nil, nil
 	}
 	s = s.Scope("near_dedup")
-	buckets := beam.GroupByKey(s, beam.ParDo(s, &nearSignFn{Threshold: cfg.NearThreshold}, prompts))
+	buckets := nearBuckets(s, cfg.NearThreshold, prompts)
 	pairs, pairTally := beam.ParDo2(s, &nearPairsFn{Threshold: cfg.NearThreshold}, buckets)
 	remove := cfg.Near == recipe.NearRemove
 	losers, reportRows, reportTally := beam.ParDo3(s, &nearReportFn{Remove: remove}, pairs)
@@ -115,28 +114,6 @@ func nearDupGraph(s beam.Scope, cfg recipe.DedupConfig, prompts beam.PCollection
 	keyed := beam.ParDo(s, keyByText, prompts)
 	kept, rejRows, rejTally := beam.ParDo3(s, nearRemoveFn, beam.CoGroupByKey(s, keyed, losers))
 	return kept, append(rows, rejRows), append(tallies, rejTally)
-}
-
-// nearSignFn signs a prompt and emits it into each of its LSH buckets.
-type nearSignFn struct {
-	Threshold float64
-	nd        *filters.NearDup
-}
-
-func (f *nearSignFn) Setup() error {
-	nd, err := filters.NewNearDup(&filters.NearDupOptions{Threshold: f.Threshold})
-	f.nd = nd
-	return err
-}
-
-func (f *nearSignFn) ProcessElement(p schemas.Prompt, emit func(string, nearMember)) error {
-	sig := f.nd.Signature(p.Text)
-	k := filters.ProblemKeys(p.Text)
-	m := nearMember{Ref: nearRef{Key: dedupKey(p), ID: p.ID, Source: p.Source, Line: p.Line}, Sig: sig, Math: k.Math, Sentences: k.Sentences}
-	for _, key := range f.nd.BandKeys(sig) {
-		emit(key, m)
-	}
-	return nil
 }
 
 // nearMaxBucket bounds the members of one LSH bucket that are compared.
