@@ -137,7 +137,7 @@ func run(ctx context.Context) (err error) {
 		return err
 	}
 	progress := transforms.RunProgress(r.VersionRoot())
-	stopProgress := watchProgress(os.Stderr, progress, *progressTick, r.DryRun)
+	stopProgress := watchProgress(os.Stderr, progress, *progressTick, r.DryRun || !workersInProcess())
 	if _, err := execute(ctx, p); err != nil {
 		stopProgress("got as far as")
 		return runError(err)
