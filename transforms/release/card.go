@@ -68,6 +68,7 @@ func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	section(&b, "Why prompts were rejected", "reason", m.Rejections, c.PromptsRejected+c.PromptsDuplicate)
 	section(&b, "Difficulty of kept prompts (teacher pass rate)", "difficulty", m.Difficulty, c.PromptsKept)
 	section(&b, "Skills of kept prompts", "skill", m.Skills, c.PromptsKept)
+	coverageSection(&b, m)
 	section(&b, "Sample verdicts", "verdict", m.Graded, c.SamplesGenerated)
 
 	b.WriteString("## Teacher usage\n\n")
