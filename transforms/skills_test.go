@@ -216,3 +216,127 @@ func TestSkillsInvalidTagsRetriedThenDeadLettered(t *testing.T) {
 	}
 	t.Logf("%d prompts, invalid-tag rate 0.5, 3 attempts: %d tag requests, %d tagged, %d dead-lettered (expected ~%.0f)", prompts, tt.tags.Load(), tagged, len(dead), float64(prompts)*0.125)
 }
+
+// TestSkillsSTAT: a crafted student that fails mostly on two skills. The
+// profile skillgap builds from a release's tags ranks those two first; the
+// next release, steered by it, weighs their rows clearly more (STAT-Sel)
+// and adds synthesized problems tagged with them (STAT-Syn), each kept only
+// when 2 of 3 teacher solutions agree; counts reconcile and the weight and
+// synthesized columns read back from the Parquet shards.
+func TestSkillsSTAT(t *testing.T) {
+	path, key := gsm8kInput(t, 80)
+	tt := startSkillsTeacher(t, key, 0)
+	r := realRecipe(t, path, tt.URL)
+	r.Input.Text = "question"
+	r.Skills.Tag, r.Skills.K, r.Skills.InduceSample = true, 6, 30
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	m := checkRelease(t, r)
+	_, cat := releasedSkills(t, r, m)
+
+	// The student fails 9 in 10 problems of the two target skills and 1 in
+	// 10 of the others.
+	var targets []string
+	for _, name := range cat.Names() {
+		if s := skills.Slug(name); strings.Contains(s, "fraction") || strings.Contains(s, "rate") {
+			targets = append(targets, name)
+		}
+	}
+	if len(targets) != 2 {
+		t.Fatalf("catalogue %v: want one fractions and one rates skill", cat.Names())
+	}
+	isTarget := func(tags []string) bool {
+		for _, s := range tags {
+			if s == targets[0] || s == targets[1] {
+				return true
+			}
+		}
+		return false
+	}
+	var results bytes.Buffer
+	for i, row := range rlvrAndSFT(t, r, m) {
+		correct := i%10 == 0
+		if !isTarget(row.Skills) {
+			correct = i%10 != 0
+		}
+		line, _ := json.Marshal(map[string]any{"prompt_id": row.PromptID, "correct": correct})
+		results.Write(append(line, '\n'))
+	}
+	resultsPath := filepath.Join(t.TempDir(), "results.jsonl")
+	profilePath := filepath.Join(t.TempDir(), "profile.json")
+	if err := os.WriteFile(resultsPath, results.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := skills.Gap(t.Context(), skills.GapConfig{Results: resultsPath, Release: r.NameRoot(), Output: profilePath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sum.Profile
+	t.Logf("profile: %+v", p.Skills)
+	if len(sum.Unusable) != 0 || len(p.Skills) < 3 || !isTarget([]string{p.Skills[0].Skill}) || !isTarget([]string{p.Skills[1].Skill}) {
+		t.Fatalf("profile does not rank the targets %v first: %+v (unusable %v)", targets, p.Skills, sum.Unusable)
+	}
+
+	// The next release, steered by the profile.
+	r2 := r
+	r2.Output.Version, r2.Output.Incremental = "v2", false
+	r2.Skills.Profile = profilePath
+	r2.Skills.Catalogue = filepath.Join(r.VersionRoot(), release.CatalogueFile)
+	r2.Skills.SynthesizePerSkill = 6
+	if err := runSFTGen(t, r2); err != nil {
+		t.Fatal(err)
+	}
+	m2 := checkRelease(t, r2)
+	var targetW, otherW []float64
+	synthesized := map[string]bool{}
+	for _, f := range filesOf(m2, release.TableSFT) {
+		rows, err := parquet.ReadFile[schemas.SFTExample](filepath.Join(r2.VersionRoot(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			if row.Weight == nil {
+				t.Fatalf("%s: no weight with a profile", row.PromptID)
+			}
+			if row.Synthesized {
+				synthesized[row.PromptID] = true
+				if !isTarget(row.Skills) {
+					t.Errorf("synthesized %s tagged %v, none of the missing skills %v", row.PromptID, row.Skills, targets)
+				}
+			}
+			if isTarget(row.Skills) {
+				targetW = append(targetW, *row.Weight)
+			} else {
+				otherW = append(otherW, *row.Weight)
+			}
+		}
+	}
+	mean := func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(max(len(xs), 1))
+	}
+	if len(synthesized) == 0 || len(targetW) == 0 || len(otherW) == 0 || mean(targetW) < 2*mean(otherW) {
+		t.Errorf("%d synthesized kept; mean weight %.2f over %d target rows vs %.2f over %d others", len(synthesized), mean(targetW), len(targetW), mean(otherW), len(otherW))
+	}
+	rej := 0
+	for _, f := range filesOf(m2, release.TableRejected) {
+		rows, _ := parquet.ReadFile[schemas.Rejection](filepath.Join(r2.VersionRoot(), f))
+		for _, x := range rows {
+			if x.Stage == "synthesize" {
+				rej++
+			}
+		}
+	}
+	t.Logf("v2: counts %+v; %d synthesized prompts released, %d synthesized rejected (no agreement); mean weight %.2f (%d target rows) vs %.2f (%d others)",
+		m2.Counts, len(synthesized), rej, mean(targetW), len(targetW), mean(otherW), len(otherW))
+}
+
+// rlvrAndSFT returns one row per released prompt (its id and skills).
+func rlvrAndSFT(t *testing.T, r recipe.Recipe, m release.Manifest) []schemas.SFTExample {
+	t.Helper()
+	return sftRows(t, r, m)
+}

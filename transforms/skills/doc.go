@@ -15,6 +15,6 @@
 // same catalogue, whatever their order); CheckTags accepts only names of
 // the catalogue; Profile ranks skills by failure rate, highest first, ties
 // broken by more failures and then by name; Weight is 1 for a row none of
-// whose skills the profile names, and grows with the worst failure rate
-// among its skills.
+// whose skills the student fails more often than usual, and grows with the
+// largest excess failure rate among its skills.
 package skills

@@ -54,24 +54,47 @@ func Profile(results []Result) schemas.SkillProfile {
 	return p
 }
 
-// DefaultBoost is the STAT-Sel weight boost: a row whose worst skill the
-// student fails always weighs 1+DefaultBoost.
+// DefaultBoost is the STAT-Sel weight boost: a row of a skill the student
+// always fails weighs 1+DefaultBoost.
 const DefaultBoost = 4.0
 
-// Weight is a row's STAT-Sel sampling weight: 1 + boost × the highest
-// failure rate among the row's skills in the profile (1 when the profile
-// names none of them). A trainer that samples rows in proportion to it
-// sees the student's missing skills up to 1+boost times as often.
+// Weight is a row's STAT-Sel sampling weight: 1 + boost × the largest
+// excess failure among the row's skills, where a skill's excess is how far
+// its failure rate lies above the student's overall rate (Overall), scaled
+// so that a skill always failed has excess 1:
+//
+//	excess(s) = max(0, rate(s) − overall) / (1 − overall)
+//
+// A skill the student fails no more than usual is not missing and adds
+// nothing, so rows that merely share a problem with a missing skill's rows
+// are not boosted along with them. Weight is 1 for a row whose skills the
+// profile does not name; a trainer sampling rows in proportion to it sees
+// a missing skill up to 1+boost times as often.
 func Weight(p schemas.SkillProfile, skills []string, boost float64) float64 {
+	overall := Overall(p)
 	worst := 0.0
 	for _, s := range skills {
 		for _, f := range p.Skills {
-			if f.Skill == s && f.FailureRate > worst {
-				worst = f.FailureRate
+			if f.Skill == s && overall < 1 {
+				worst = max(worst, (f.FailureRate-overall)/(1-overall))
 			}
 		}
 	}
 	return 1 + boost*worst
+}
+
+// Overall is the student's failure rate over every (problem, skill) count
+// of the profile: Σ failed / Σ attempted.
+func Overall(p schemas.SkillProfile) float64 {
+	var failed, attempted int64
+	for _, f := range p.Skills {
+		failed += f.Failed
+		attempted += f.Attempted
+	}
+	if attempted == 0 {
+		return 0
+	}
+	return float64(failed) / float64(attempted)
 }
 
 // Missing returns the skills STAT-Syn writes new problems for: at most n
