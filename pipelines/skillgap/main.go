@@ -67,31 +67,28 @@ func main() {
 		fmt.Fprintf(os.Stderr, "skillgap: bad flags: %v\n%s\n", err, usage)
 		os.Exit(2)
 	}
-	if err := run(cfg); err != nil {
+	sum, err := run(cfg)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "skillgap: %v\nskillgap: nothing was written\n", err)
 		os.Exit(1)
 	}
+	fmt.Fprint(os.Stderr, sum)
 }
 
-func run(cfg skills.GapConfig) error {
+func run(cfg skills.GapConfig) (skills.GapSummary, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cfg.Teacher.Model == recipe.SimTeacher && cfg.Teacher.URL == "" {
 		stopSim, err := skills.StartSimTeacher(&cfg.Teacher)
 		if err != nil {
-			return err
+			return skills.GapSummary{}, err
 		}
 		defer stopSim()
 	}
 	if cfg.Teacher.URL != "" {
 		if err := cfg.Teacher.Validate(); err != nil {
-			return err
+			return skills.GapSummary{}, err
 		}
 	}
-	sum, err := skills.Gap(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(os.Stderr, sum)
-	return nil
+	return skills.Gap(ctx, cfg)
 }
