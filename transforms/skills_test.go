@@ -160,11 +160,26 @@ func TestSkillsInducedAndTaggedOnGSM8K(t *testing.T) {
 	r := realRecipe(t, path, tt.URL)
 	r.Input.Text = "question"
 	r.Skills.Tag, r.Skills.K, r.Skills.InduceSample = true, 6, 30
+	r.Teacher.CacheDir = t.TempDir()
 	if err := runSFTGen(t, r); err != nil {
 		t.Fatal(err)
 	}
 	m := checkRelease(t, r)
 	byTable, cat := releasedSkills(t, r, m)
+	defer func() {
+		// A rerun takes induction and tags from the response cache.
+		before := tt.tags.Load()
+		r2 := r
+		r2.Output.Version, r2.Output.Incremental = "v2", false
+		if err := runSFTGen(t, r2); err != nil {
+			t.Fatal(err)
+		}
+		m2 := checkRelease(t, r2)
+		_, cat2 := releasedSkills(t, r2, m2)
+		if tt.tags.Load() != before || cat2.Version != cat.Version {
+			t.Errorf("rerun: %d more tag requests, catalogue %s then %s", tt.tags.Load()-before, cat.Version, cat2.Version)
+		}
+	}()
 	if len(cat.Skills) < 3 || len(cat.Skills) > 6 {
 		t.Errorf("induced catalogue has %d skills, want 3 to K=6: %v", len(cat.Skills), cat.Names())
 	}
@@ -339,4 +354,59 @@ func TestSkillsSTAT(t *testing.T) {
 func rlvrAndSFT(t *testing.T, r recipe.Recipe, m release.Manifest) []schemas.SFTExample {
 	t.Helper()
 	return sftRows(t, r, m)
+}
+
+// TestSTATSynKeepsOnlyAgreedProblems: with a teacher right only 40% of the
+// time, some synthesized problems get fewer than 2 agreeing solutions of 3;
+// those are rejected (stage synthesize, reason no_agreement), the others
+// are released marked synthesized, and the counts reconcile.
+func TestSTATSynKeepsOnlyAgreedProblems(t *testing.T) {
+	sim, err := teacher.StartSim(teacher.SimConfig{Model: "m", Accuracy: 0.4, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	dir := t.TempDir()
+	cat := filepath.Join(dir, "skills.yaml")
+	prof := filepath.Join(dir, "profile.json")
+	os.WriteFile(cat, []byte("format: 1\nskills:\n  - name: percentages\n    description: percent of a quantity\n  - name: fractions\n    description: part of a whole\n  - name: addition_and_subtraction\n    description: add and take away\n  - name: multiplication\n    description: equal groups\n"), 0o644)
+	os.WriteFile(prof, []byte(`{"skills":[{"skill":"percentages","failure_rate":0.9,"failed":9,"attempted":10},{"skill":"fractions","failure_rate":0.8,"failed":8,"attempted":10},{"skill":"multiplication","failure_rate":0.1,"failed":1,"attempted":10}]}`), 0o644)
+	r := realRecipe(t, "builtin:arithmetic?n=10", sim.URL())
+	r.Skills.Profile, r.Skills.Catalogue, r.Skills.SynthesizePerSkill = prof, cat, 15
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	m := checkRelease(t, r)
+	var noAgreement int
+	for _, f := range filesOf(m, release.TableRejected) {
+		rows, err := parquet.ReadFile[schemas.Rejection](filepath.Join(r.VersionRoot(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range rows {
+			if x.Stage == "synthesize" && x.Reason == "no_agreement" && strings.HasPrefix(x.PromptID, "stat-syn-") {
+				noAgreement++
+			}
+		}
+	}
+	synth := map[string]bool{}
+	for _, f := range filesOf(m, release.TableRLVR) {
+		rows, err := parquet.ReadFile[schemas.RLVRExample](filepath.Join(r.VersionRoot(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range rows {
+			if x.Synthesized != strings.HasPrefix(x.PromptID, "stat-syn-") || (x.Synthesized && !strings.HasPrefix(x.Source, "stat-syn:")) {
+				t.Errorf("row %s: synthesized %v, source %s", x.PromptID, x.Synthesized, x.Source)
+			}
+			if x.Synthesized {
+				synth[x.PromptID] = true
+			}
+		}
+	}
+	synthIn := m.Counts.PromptsIn - 10
+	if synthIn != 30 || noAgreement == 0 || noAgreement == 30 || len(synth) == 0 {
+		t.Errorf("%d synthesized problems in, %d rejected for no agreement, %d in RLVR rows (counts %+v)", synthIn, noAgreement, len(synth), m.Counts)
+	}
+	t.Logf("accuracy 0.4: %d synthesized problems, %d rejected (fewer than 2 of 3 agree), %d released as RLVR rows; counts %+v", synthIn, noAgreement, len(synth), m.Counts)
 }

@@ -1,12 +1,13 @@
 package release
 
 import (
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
 	"strings"
 	"testing"
 )
 
 func TestCoverageInManifestAndCard(t *testing.T) {
-	info := Info{Kind: KindSFTGen, Recipe: testRecipe(t)}
+	info := Info{Kind: KindSFTGen, Recipe: recipe.Default()}
 	m := BuildManifest(info, map[string]int64{
 		TallyPromptsIn: 5, FateKept: 5,
 		CoverageKey("fractions", "easy"): 2, CoverageKey("fractions", "hard"): 1, CoverageKey("money", "medium"): 3,
