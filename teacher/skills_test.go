@@ -127,3 +127,31 @@ func TestSimSpeaksTheSkillsProtocol(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseSkillAnswers: the skill parsers read what a server wrote; they
+// never panic, and whatever ParseTags accepts is 1 to 3 distinct catalogue
+// names.
+func FuzzParseSkillAnswers(f *testing.F) {
+	for _, s := range []string{`{"skills": ["money"]}`, "```json\n{\"skills\": [\"fractions\", \"money\"]}\n```", `{"skills": [1, null]}`, `{"problems": ["a"]}`, "{", "}{", `{"skills": [{"name": "x"}]}`, ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		tags, err := ParseTags(text, testCatalogue)
+		if err == nil {
+			if len(tags) < 1 || len(tags) > MaxTagsPerPrompt {
+				t.Fatalf("accepted %d tags", len(tags))
+			}
+			seen := map[string]bool{}
+			for _, s := range tags {
+				if seen[s] || !slices.ContainsFunc(testCatalogue, func(k schemas.Skill) bool { return k.Name == s }) {
+					t.Fatalf("accepted %v", tags)
+				}
+				seen[s] = true
+			}
+		} else if !errors.Is(err, ErrInvalidSkills) {
+			t.Fatalf("error %v is not ErrInvalidSkills", err)
+		}
+		ParseInduction(text)
+		ParseProblems(text)
+	})
+}

@@ -69,6 +69,9 @@ func tagSkills(s beam.Scope, r recipe.Recipe, info *release.Info, teacherJSON st
 		if err != nil {
 			return prompts, nil, nil, fmt.Errorf("skills.catalogue: %w", err)
 		}
+		if err := profileMatches(profile, c); r.Skills.Profile != "" && err != nil {
+			return prompts, nil, nil, err
+		}
 		text, err := c.Marshal()
 		if err != nil {
 			return prompts, nil, nil, err
@@ -93,6 +96,18 @@ func tagSkills(s beam.Scope, r recipe.Recipe, info *release.Info, teacherJSON st
 		Profile: string(profileJSON), HasProfile: r.Skills.Profile != "", Boost: r.Skills.WeightBoost}, prompts, beam.SideInput{Input: catalogue})
 	info.Tables = append(append([]string(nil), info.Tables...), release.TableSkills)
 	return tagged, append(rows, tagRows), append(tallies, tagTally), nil
+}
+
+// profileMatches fails when no skill of the profile is in the catalogue:
+// every weight would be 1 and STAT-Syn would write for skills no tag
+// names, which is a wrong pairing of files, not a dataset.
+func profileMatches(p schemas.SkillProfile, c skills.Catalogue) error {
+	for _, f := range p.Skills {
+		if c.Has(f.Skill) {
+			return nil
+		}
+	}
+	return fmt.Errorf("skills.profile: none of its skills is in the catalogue %s (%v): pin the catalogue the profile was made with", c.Version, c.Names())
 }
 
 // loadProfile reads skills.profile (nil profile when unset).

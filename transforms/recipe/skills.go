@@ -72,6 +72,9 @@ func (c SkillsConfig) validate(bad func(string, ...any)) {
 	if c.SynthesizeSkills < 1 {
 		bad("skills.synthesize_skills must be >= 1, got %d", c.SynthesizeSkills)
 	}
+	if c.Profile != "" && c.Catalogue == "" {
+		bad("skills.profile needs skills.catalogue: the catalogue the profile's skills were tagged with (the release's skills/catalogue.yaml), so that new tags and the profile share names")
+	}
 	if c.MinFailureRate < 0 || c.MinFailureRate > 1 {
 		bad("skills.min_failure_rate must be from 0 to 1, got %g", c.MinFailureRate)
 	}
