@@ -304,7 +304,7 @@ func readReleaseTags(ctx context.Context, dir, s3Endpoint string) (*releaseTags,
 			}
 			continue
 		}
-		if !strings.HasSuffix(f.Path, ".parquet") || strings.HasPrefix(f.Path, "rejected/") {
+		if !strings.HasSuffix(f.Path, ".parquet") { // rejected rows count too: verification rejections carry skills
 			continue
 		}
 		data, err := store.Get(ctx, f.Path)
