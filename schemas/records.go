@@ -43,6 +43,11 @@ type Prompt struct {
 	// Skills are skill tags known before generation (the builtin generator
 	// knows them; real input may carry none).
 	Skills []string `json:"skills,omitempty"`
+	// Weight is the prompt's STAT-Sel sampling weight when the run has a
+	// skill profile; nil otherwise.
+	Weight *float64 `json:"weight,omitempty"`
+	// Synthesized marks a problem STAT-Syn wrote for a missing skill.
+	Synthesized bool `json:"synthesized,omitempty"`
 }
 
 // Sample is one response drawn from the teacher for a prompt.
@@ -83,6 +88,10 @@ type SFTExample struct {
 	// Reasoning is the teacher's chain of thought when the recipe puts it in
 	// a column of its own (sampling.reasoning: column); empty otherwise.
 	Reasoning string `json:"reasoning" parquet:"reasoning"`
+	// Weight is the STAT-Sel sampling weight (null without a skill
+	// profile); Synthesized marks a STAT-Syn problem.
+	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
+	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
 }
 
 // PreferencePair is one released preference row in TRL's conversational form:
@@ -107,6 +116,9 @@ type PreferencePair struct {
 	// thought with sampling.reasoning: column; empty otherwise.
 	ChosenReasoning   string `json:"chosen_reasoning" parquet:"chosen_reasoning"`
 	RejectedReasoning string `json:"rejected_reasoning" parquet:"rejected_reasoning"`
+	// Weight and Synthesized: as in SFTExample.
+	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
+	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
 }
 
 // RLVRExample is one released row for reinforcement learning with verifiable
@@ -124,6 +136,9 @@ type RLVRExample struct {
 	Difficulty  string   `json:"difficulty" parquet:"difficulty"`
 	PassRate    float64  `json:"pass_rate" parquet:"pass_rate"`
 	Source      string   `json:"source" parquet:"source"`
+	// Weight and Synthesized: as in SFTExample.
+	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
+	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
 }
 
 // Rejection records why a readable prompt (or a duplicate of one) released no
@@ -137,6 +152,9 @@ type Rejection struct {
 	Detail   string `json:"detail" parquet:"detail"`
 	Source   string `json:"source" parquet:"source"`
 	Line     int64  `json:"line" parquet:"line"`
+	// Skills are the prompt's skills when it was tagged before it was
+	// rejected (what the teacher could not do is worth knowing per skill).
+	Skills []string `json:"skills,omitempty" parquet:"skills,list"`
 }
 
 // DeadLetter records an input record that could not be processed at all:

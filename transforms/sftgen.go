@@ -84,6 +84,10 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 
 	src := beam.Reshuffle(s, beam.CreateList(s, sources))
 	prompts, readRows, readTally := beam.ParDo3(s.Scope("read"), &readPromptsFn{Mapping: r.Input.Mapping, S3Endpoint: r.Output.S3Endpoint}, src)
+	prompts, skillRows, skillTally, err := addSynthesized(s, r, string(teacherJSON), prompts) // STAT-Syn problems join the input
+	if err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
 
 	var incRows, incTally []beam.PCollection
 	if r.Output.Incremental {
@@ -104,6 +108,11 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if r.DryRun {
 		return dryRunGraph(s, r, teacherJSON, clean, append(append(incTally, readTally, dupTally, contamTally), nearTally...)...)
 	}
+	clean, tagRows, tagTally, err := tagSkills(s, r, &info, string(teacherJSON), clean)
+	if err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
+	incRows, incTally = append(append(incRows, skillRows...), tagRows...), append(append(incTally, skillTally...), tagTally...)
 	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint, Run: r.VersionRoot()}, clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
 	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)

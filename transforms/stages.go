@@ -381,6 +381,7 @@ func (f *selectFn) ProcessElement(g schemas.Generation, emitRow func(release.Row
 	emitTally("difficulty:"+o.Difficulty, 1)
 	for _, s := range g.Prompt.Skills {
 		emitTally("skill:"+s, 1)
+		emitTally(release.CoverageKey(s, o.Difficulty), 1)
 	}
 	for _, r := range o.SFT {
 		if err := out.emit(release.TableSFT, release.SampleKey(r.PromptID, int(r.SampleIndex)), r); err != nil {

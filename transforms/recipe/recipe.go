@@ -37,6 +37,7 @@ type Recipe struct {
 	Dedup    DedupConfig    `yaml:"dedup" json:"dedup"`
 	Decontam DecontamConfig `yaml:"decontam" json:"decontam"`
 	Output   OutputConfig   `yaml:"output" json:"output"`
+	Skills   SkillsConfig   `yaml:"skills" json:"skills"`
 	// DryRun (--dry_run) reads, deduplicates and decontaminates, then
 	// forecasts the teacher's requests and tokens instead of calling it.
 	DryRun bool `yaml:"-" json:"-"`
@@ -142,6 +143,7 @@ func Default() Recipe {
 		Dedup:    DefaultDedup(),
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
 		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
+		Skills:   DefaultSkills(),
 	}
 }
 
@@ -280,6 +282,7 @@ func (r Recipe) Validate() error {
 	if o.WaitForLease < 0 {
 		bad("output.wait_for_lease must be >= 0, got %s", o.WaitForLease)
 	}
+	r.Skills.validate(bad)
 	return errors.Join(errs...)
 }
 

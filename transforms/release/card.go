@@ -69,6 +69,7 @@ func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	nearDupSection(&b, m)
 	section(&b, "Difficulty of kept prompts (teacher pass rate)", "difficulty", m.Difficulty, c.PromptsKept)
 	section(&b, "Skills of kept prompts", "skill", m.Skills, c.PromptsKept)
+	coverageSection(&b, m)
 	section(&b, "Sample verdicts", "verdict", m.Graded, c.SamplesGenerated)
 
 	b.WriteString("## Teacher usage\n\n")

@@ -72,6 +72,8 @@ type Manifest struct {
 	// Difficulty and Skills count kept prompts.
 	Difficulty map[string]int64 `json:"difficulty"`
 	Skills     map[string]int64 `json:"skills"`
+	// Coverage counts kept prompts per skill and difficulty bucket.
+	Coverage map[string]map[string]int64 `json:"coverage,omitempty"`
 	// Cost is the estimated teacher cost in the price table's currency,
 	// when the recipe has prices.
 	Cost map[string]float64 `json:"cost,omitempty"`
@@ -171,6 +173,9 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 	m.NearDuplicates = nearSummary(r, t)
 	models := map[string]bool{}
 	for k, v := range t {
+		if addCoverage(m, k, v) {
+			continue
+		}
 		switch prefix, rest, _ := strings.Cut(k, ":"); prefix {
 		case "reason":
 			m.Rejections[rest] += v
