@@ -11,12 +11,36 @@
 #
 # Goals (issue 11): 100k <= 1.5x the RSS of 10k; 1M under 2 GB.
 #
-# Measured on a 2-core machine shared with other builds (load average ~20):
+# Measured on a 2-core machine shared with other builds (load average ~6-20):
 #   before (121c0ac, one cache file per sample, shards gathered by GBK):
 #     10k 574 MB 70 s 39,984 cache files; 100k 5,173 MB 992 s 398,648 files
 #   after the part-file writer and the packed cache:
 #     10k 562 MB 44 s 1 cache file;        100k 5,434 MB 506 s 1 file
-# so the write stage was not what holds memory at 100k: the goal is not met.
+#   main with near-dup detection (dedup.near report, the default) at 20k:
+#     4,601 MB 73 s (dedup.near off: 1,128 MB 32 s)
+#   after rows written where made, tallies summed per bundle, near-dup
+#   buckets in two passes (branch scale):
+#     20k 779 MB 13 s (dedup.near off: 302 MB 13 s)
+#     10k 475 MB 9 s 1 file;               100k 4,676 MB 95 s 1 file (9.8x)
+# The goal is not met. What holds the memory (heap profiles, pprof, of the
+# embedded runner, which runs in this process; Prism v2.77.0 source,
+# runners/prism/internal): Prism fuses chains of DoFns into one stage, but
+# a Flatten or GroupByKey ends one, and between stages it keeps every
+# element of the PCollection in memory (engine.ElementManager, ~160 bytes
+# of bookkeeping per element, and per key of a GroupByKey ~0.8 KB of
+# trigger state and heaps), copies a bundle's whole input into one gRPC
+# message (DataAndTimerInputForBundle, bytes.Join in worker.B.ProcessOn),
+# and holds a bundle's whole output until it ends (TentativeData, then
+# PersistBundle). An ordinary stage's bundle is all its pending input
+# (buildEventTimeBundle takes ss.pending; Config.MaxBundleSize is unused),
+# and splits happen only when a bundle makes no progress. So on Prism
+# memory grows with every byte that crosses a stage boundary, several
+# times over; nothing bounds it but sending less. What still crosses, per
+# prompt, at 100k: the exact-dedup GroupByKey (the prompt, ~180 bytes, one
+# key each), the near-dup first pass (20 entries of 26 bytes: ~500 MB of
+# element bookkeeping at 100k) and the near-dup member join (a member,
+# ~570 bytes, through CoGroupByKey's Flatten and GroupByKey: the 100k peak,
+# ~900 MB of Prism buffers at the end of the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
