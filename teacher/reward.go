@@ -36,13 +36,10 @@ type RewardConfig struct {
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env"`
 	// MaxConcurrency bounds the requests in flight per client.
 	MaxConcurrency int `yaml:"max_concurrency" json:"max_concurrency"`
-	// Timeout, MaxRetries, RetryInitial, RetryMaxInterval and
-	// MaxRetryAfter mean what they mean for the teacher.
-	Timeout          time.Duration `yaml:"timeout" json:"timeout"`
-	MaxRetries       int           `yaml:"max_retries" json:"max_retries"`
-	RetryInitial     time.Duration `yaml:"retry_initial" json:"retry_initial"`
-	RetryMaxInterval time.Duration `yaml:"retry_max_interval" json:"retry_max_interval"`
-	MaxRetryAfter    time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
+	// RetryConfig (timeout, max_retries, retry_initial,
+	// retry_max_interval, max_retry_after) means what it means for the
+	// teacher: one type, one validation.
+	RetryConfig `yaml:",inline" json:",inline"`
 	// CacheDir is the response cache ("" = none); it may be the teacher's.
 	CacheDir string `yaml:"cache_dir" json:"cache_dir"`
 }
@@ -50,9 +47,9 @@ type RewardConfig struct {
 // DefaultRewardConfig returns the teacher's retry defaults, 64 requests in
 // flight and 2 minutes per attempt (a scoring pass is one forward pass).
 func DefaultRewardConfig() RewardConfig {
-	t := DefaultConfig()
-	return RewardConfig{MaxConcurrency: 64, Timeout: 2 * time.Minute, MaxRetries: t.MaxRetries,
-		RetryInitial: t.RetryInitial, RetryMaxInterval: t.RetryMaxInterval, MaxRetryAfter: t.MaxRetryAfter}
+	r := DefaultRetryConfig()
+	r.Timeout = 2 * time.Minute
+	return RewardConfig{MaxConcurrency: 64, RetryConfig: r}
 }
 
 // Validate reports every bad field at once, each named as in the recipe.
@@ -73,21 +70,7 @@ func (c RewardConfig) Validate() error {
 	if c.MaxConcurrency <= 0 {
 		bad("reward.max_concurrency must be > 0")
 	}
-	if c.Timeout <= 0 {
-		bad("reward.timeout must be > 0")
-	}
-	if c.MaxRetries < 0 {
-		bad("reward.max_retries must be >= 0")
-	}
-	if c.RetryInitial <= 0 {
-		bad("reward.retry_initial must be > 0")
-	}
-	if c.RetryMaxInterval < c.RetryInitial {
-		bad("reward.retry_max_interval must be >= reward.retry_initial")
-	}
-	if c.MaxRetryAfter < 0 {
-		bad("reward.max_retry_after must be >= 0")
-	}
+	errs = append(errs, c.RetryConfig.validate("reward")...)
 	return errors.Join(errs...)
 }
 
