@@ -274,8 +274,8 @@ func Curate(g schemas.Generation, gr GradedSamples, cfg CurateConfig) Curation {
 		rejected, rejectedReasoning := AssistantTurn(cfg.Reasoning, w.Reasoning, w.Text)
 		out.Pairs = append(out.Pairs, schemas.PreferencePair{
 			PromptID: p.ID, Prompt: prompt,
-			Chosen:   []schemas.Message{{Role: schemas.RoleAssistant, Content: chosen}},
-			Rejected: []schemas.Message{{Role: schemas.RoleAssistant, Content: rejected}},
+			Chosen:          []schemas.Message{{Role: schemas.RoleAssistant, Content: chosen}},
+			Rejected:        []schemas.Message{{Role: schemas.RoleAssistant, Content: rejected}},
 			ChosenReasoning: chosenReasoning, RejectedReasoning: rejectedReasoning,
 			Answer: p.Answer, Skills: skills, Difficulty: est.Difficulty, PassRate: est.PassRate, Source: p.Source,
 			TeacherModel: c.Model, RejectedVerdict: gr.Verdicts[wi].Reason,

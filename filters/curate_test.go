@@ -21,7 +21,9 @@ func generation(answer string, samples ...schemas.Sample) schemas.Generation {
 		Messages: []schemas.Message{{Role: schemas.RoleUser, Content: "q"}}, Samples: samples, Model: "m"}
 }
 
-func scored(text string, r float64) schemas.Sample { return schemas.Sample{Text: text, Reward: r, Scored: true} }
+func scored(text string, r float64) schemas.Sample {
+	return schemas.Sample{Text: text, Reward: r, Scored: true}
+}
 
 func TestCurateBestOfNAndPairs(t *testing.T) {
 	g := generation("4",
