@@ -148,12 +148,9 @@ func Default() Recipe {
 		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math", Reasoning: filters.ReasoningInline},
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
 		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
-		Reward:     teacher.DefaultRewardConfig(),
-		Difficulty: filters.DefaultDifficultyConfig(),
-		RLVR:       filters.DefaultRLVRConfig(),
-		Refusal:    filters.DefaultRefusalConfig(),
 	}
 	r.Sampling.CurationFields = DefaultCurationFields()
+	r.Reward, r.Difficulty, r.RLVR, r.Refusal = teacher.DefaultRewardConfig(), filters.DefaultDifficultyConfig(), filters.DefaultRLVRConfig(), filters.DefaultRefusalConfig()
 	return r
 }
 
