@@ -149,13 +149,22 @@ func (r Recipe) Lineage(benchmarks map[string]string) Lineage {
 	t := r.Teacher
 	l := Lineage{
 		TeacherModel: t.Model,
-		Sampling: map[string]any{"temperature": t.Temperature, "top_p": t.TopP, "max_tokens": t.MaxTokens, "seed": t.Seed,
-			"stop": t.Stop, "extra": t.Extra, "samples_per_prompt": r.Sampling.SamplesPerPrompt, "policy": r.Sampling.Policy},
+		Sampling: map[string]any{"temperature": t.Temperature, "top_p": t.TopP, "max_tokens": t.MaxTokens,
+			"samples_per_prompt": r.Sampling.SamplesPerPrompt, "policy": r.Sampling.Policy},
 		PromptTemplateHash: r.PromptTemplateHash(),
 		Verifier:           r.Sampling.Verifier,
 		GradingVersion:     filters.GradingVersion,
 		Decontam:           map[string]any{"ngram_size": r.Decontam.NgramSize, "threshold": r.Decontam.Threshold, "benchmarks": benchmarks},
 		TokenEncoding:      r.Sampling.TokenEncoding,
+	}
+	if t.Seed != nil {
+		l.Sampling["seed"] = *t.Seed
+	}
+	if len(t.Stop) > 0 {
+		l.Sampling["stop"] = t.Stop
+	}
+	if len(t.Extra) > 0 {
+		l.Sampling["extra"] = t.Extra
 	}
 	if r.UsesReward() {
 		l.RewardModel = r.Reward.Model

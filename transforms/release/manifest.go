@@ -77,6 +77,8 @@ type Manifest struct {
 	Cost map[string]float64 `json:"cost,omitempty"`
 	// CacheHits counts prompts whose samples all came from the cache.
 	CacheHits int64 `json:"cache_hits"`
+	// Curation is what the stage after verification did (curation.go).
+	Curation
 }
 
 // PublishSFTGen checks that the fates reconcile, then writes the dataset
@@ -87,6 +89,7 @@ func PublishSFTGen(ctx context.Context, store storage.Store, info Info, t map[st
 	m.Counts.SFTRows = sizes[TableSFT].Rows
 	m.Counts.PreferenceRows = sizes[TablePreference].Rows
 	m.Counts.RLVRRows = sizes[TableRLVR].Rows
+	m.Counts.RefusalRows = sizes[TableRefusal].Rows
 	if err := m.Counts.Reconcile(); err != nil {
 		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)
 	}
@@ -213,6 +216,7 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 		b.Flagged = t["benchmark:"+b.Name]
 		m.Benchmarks = append(m.Benchmarks, b)
 	}
+	m.Curation = buildCuration(info, t, m.TeacherModels)
 	return m
 }
 
