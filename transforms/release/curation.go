@@ -24,16 +24,16 @@ const (
 	// TallyNearDuplicates counts correct samples dropped as near-identical.
 	TallyNearDuplicates = "near_duplicates"
 	// TallySampling* count what the sampling policy drew and left undrawn.
-	TallySamplingPrompts      = "sampling:prompts"          // prompts that reached the teacher
-	TallySamplingMax          = "sampling:max_samples"      // k per such prompt
-	TallySamplingStopped      = "sampling:stopped_early"    // prompts stopped before k
-	TallySamplingSaved        = "sampling:samples_saved"    // samples not drawn
-	TallySamplingTokensSaved  = "sampling:tokens_saved"     // estimated completion tokens not spent
-	TallySamplingRounds       = "sampling:rounds"           // requests made for rounds
-	TallyRewardScored         = "reward:scored"             // samples scored
-	TallyRewardCached         = "reward:cached"             // scores read from the cache
-	TallyRewardPromptTokens   = "reward:prompt_tokens"      // tokens the reward model read
-	TallyRewardPromptsScored  = "reward:prompts"            // prompts with at least one score
+	TallySamplingPrompts      = "sampling:prompts"       // prompts that reached the teacher
+	TallySamplingMax          = "sampling:max_samples"   // k per such prompt
+	TallySamplingStopped      = "sampling:stopped_early" // prompts stopped before k
+	TallySamplingSaved        = "sampling:samples_saved" // samples not drawn
+	TallySamplingTokensSaved  = "sampling:tokens_saved"  // estimated completion tokens not spent
+	TallySamplingRounds       = "sampling:rounds"        // requests made for rounds
+	TallyRewardScored         = "reward:scored"          // samples scored
+	TallyRewardCached         = "reward:cached"          // scores read from the cache
+	TallyRewardPromptTokens   = "reward:prompt_tokens"   // tokens the reward model read
+	TallyRewardPromptsScored  = "reward:prompts"         // prompts with at least one score
 	tallyLengthTableSeparator = ":"
 )
 
