@@ -224,7 +224,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 		var cachedTokens int64
 		var hits int
 		for i := range n {
-			keys[i] = SampleKey(req, i)
+			keys[i] = SampleKey(req, req.First+i)
 			e, ok, err := c.cache.get(ctx, keys[i])
 			if err != nil {
 				// An unreadable cache costs a call, not the prompt.
@@ -248,6 +248,9 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 			c.ledger.recordCached(req.Model, hits, cachedTokens)
 		}
 		if len(missing) == 0 {
+			for i := range choices {
+				choices[i].Index = req.First + i
+			}
 			return &Response{Model: req.Model, Choices: choices, Cached: true}, nil
 		}
 	} else {
@@ -262,6 +265,9 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 	sub := req
 	if req.Seed == nil {
 		sub.N = len(missing)
+	} else if req.First > 0 {
+		s := *req.Seed + int64(req.First)
+		sub.Seed = &s
 	}
 	fresh, usage, err := c.fetch(ctx, sub)
 	if err != nil {
@@ -292,6 +298,9 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 				c.stats.cacheErrors.Add(1)
 			}
 		}
+	}
+	for i := range choices {
+		choices[i].Index = req.First + i
 	}
 	return &Response{Model: model, Choices: choices, Usage: usage}, nil
 }

@@ -171,6 +171,23 @@ func RewardKey(model string, messages []schemas.Message) string {
 // prompt (the conversation so far). Errors read "reward: model M: ..." and
 // wrap the package's sentinels.
 func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, response string) (float64, error) {
+	s, err := c.ScoreDetail(ctx, prompt, response)
+	return s.Reward, err
+}
+
+// RewardScore is a score with what it cost.
+type RewardScore struct {
+	Reward float64
+	// Cached is true when the score came from the cache (no request made).
+	Cached bool
+	// PromptTokens is what the reward model read (what it read first, for
+	// a cached score).
+	PromptTokens int64
+}
+
+// ScoreDetail is Score, saying also whether the score was cached and what
+// it cost: a pipeline books each prompt's share of the reward model.
+func (c *RewardClient) ScoreDetail(ctx context.Context, prompt []schemas.Message, response string) (RewardScore, error) {
 	msgs := make([]schemas.Message, 0, len(prompt)+1)
 	msgs = append(append(msgs, prompt...), schemas.Message{Role: schemas.RoleAssistant, Content: response})
 	key := RewardKey(c.cfg.Model, msgs)
@@ -178,12 +195,12 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 		if e, ok, err := c.cache.get(ctx, key); err == nil && ok && e.Reward != nil && !math.IsNaN(*e.Reward) {
 			c.cacheHits.Add(1)
 			c.ledger.recordCached(c.cfg.Model, 1, e.PromptTokens)
-			return *e.Reward, nil
+			return RewardScore{Reward: *e.Reward, Cached: true, PromptTokens: e.PromptTokens}, nil
 		}
 	}
 	worst := EstimatePromptTokens(Request{Messages: msgs})
 	if err := c.ledger.reserve(worst); err != nil {
-		return 0, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
+		return RewardScore{}, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
 	}
 	body, err := json.Marshal(struct {
 		Model    string            `json:"model"`
@@ -191,12 +208,12 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 	}{c.cfg.Model, msgs})
 	if err != nil {
 		c.ledger.release(worst, c.cfg.Model, Usage{}, 0, false)
-		return 0, fmt.Errorf("reward: model %s: %w: %v", c.cfg.Model, ErrBadRequest, err)
+		return RewardScore{}, fmt.Errorf("reward: model %s: %w: %v", c.cfg.Model, ErrBadRequest, err)
 	}
 	score, tokens, err := c.withRetries(ctx, body)
 	if err != nil {
 		c.ledger.release(worst, c.cfg.Model, Usage{}, 0, false)
-		return 0, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
+		return RewardScore{}, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
 	}
 	if tokens == 0 {
 		tokens = worst
@@ -206,7 +223,7 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 		// A failed write costs a rerun a call, not the score.
 		_ = c.cache.put(ctx, key, cacheEntry{Model: c.cfg.Model, Reward: &score, PromptTokens: tokens})
 	}
-	return score, nil
+	return RewardScore{Reward: score, PromptTokens: tokens}, nil
 }
 
 func (c *RewardClient) withRetries(ctx context.Context, body []byte) (float64, int64, error) {
