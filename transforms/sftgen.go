@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -72,6 +73,9 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
 	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
+	if r.Refusal.Enabled {
+		info.Tables = append(slices.Clone(info.Tables), release.TableRefusal)
+	}
 	for _, b := range index.Benchmarks() {
 		info.Benchmarks = append(info.Benchmarks, release.BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}
@@ -102,12 +106,15 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if r.DryRun {
 		return dryRunGraph(s, r, teacherJSON, clean, append(incTally, readTally, dupTally, contamTally)...)
 	}
-	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
+	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), generateStage(r, teacherJSON), clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
-	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
+	selRows, selTally, err := curationStages(s, r, teacherJSON, checked)
+	if err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
 
-	rows := beam.Flatten(s, append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows)...)
-	tallies := stats.SumPerKey(s, beam.Flatten(s, append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally)...))
+	rows := beam.Flatten(s, append(append(incRows, readRows, dupRows, contamRows, genRows, respRows), selRows...)...)
+	tallies := stats.SumPerKey(s, beam.Flatten(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally), selTally...)...))
 	return WriteRelease(s, info, rows, tallies)
 }
 

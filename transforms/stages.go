@@ -311,6 +311,8 @@ func (f *generateFn) emit(results []teacher.Result, emitGen func(schemas.Generat
 			emitTally("cache:hits", 1)
 		}
 		emitTally("samples", int64(len(g.Samples)))
+		emitTally(release.TallySamplingPrompts, 1)
+		emitTally(release.TallySamplingMax, int64(f.K))
 		emitGen(g)
 	}
 	if fatal != nil {
