@@ -1,0 +1,337 @@
+package transforms
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/syllabus-dev/syllabus/filters"
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/teacher"
+	"github.com/syllabus-dev/syllabus/teacher/teachertest"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
+)
+
+const recordingsFile = "../testdata/recordings/qwen25-math-instruct-math-8samples.jsonl"
+
+// recordedRun is the recordings as a run's input: a JSONL file (id, prompt,
+// answer, MATH level), a replay teacher serving the recorded responses in
+// order, and a /pooling server scoring each response with its recorded
+// rm_score.
+type recordedRun struct {
+	recs    map[string]teacher.Recording // by prompt id
+	// served is the score the pooling server gives each recorded
+	// response, by prompt id and sample index.
+	served map[string][]float64
+	input   string
+	replay  *teacher.Sim
+	pooling *teachertest.PoolingServer
+}
+
+func startRecordedRun(t testing.TB, drop func(id string) bool) *recordedRun {
+	t.Helper()
+	recs, err := teacher.ReadRecordings(recordingsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &recordedRun{recs: map[string]teacher.Recording{}, served: map[string][]float64{}}
+	var lines []string
+	var replay []teacher.Recording
+	scores := map[[2]string]float64{}
+	for _, rec := range recs {
+		id := fmt.Sprintf("math-%d", rec.Idx)
+		run.recs[id] = rec
+		line, _ := json.Marshal(map[string]string{"id": id, "prompt": rec.Question, "answer": rec.Answer, "level": rec.Level})
+		lines = append(lines, string(line))
+		user := rec.Question + "\n\n" + recipe.DefaultInstruction // the user turn sftgen sends
+		if drop == nil || !drop(id) {
+			for _, s := range rec.Samples {
+				// A response recorded twice may carry two scores (the
+				// reward model ran in bf16); the server has one per
+				// response, the first recorded.
+				if _, ok := scores[teachertest.Key(user, s.Response)]; !ok {
+					scores[teachertest.Key(user, s.Response)] = s.RMScore
+				}
+			}
+		}
+		for _, s := range rec.Samples {
+			run.served[id] = append(run.served[id], scores[teachertest.Key(user, s.Response)])
+		}
+		rec.Question = user
+		replay = append(replay, rec)
+	}
+	run.input = filepath.Join(t.TempDir(), "math.jsonl")
+	if err := os.WriteFile(run.input, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if run.replay, err = teacher.StartReplay(teacher.ReplayConfig{Recordings: replay, Slots: 64}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.replay.Close() })
+	run.pooling = teachertest.StartPooling("qwen2.5-math-rm", scores)
+	t.Cleanup(run.pooling.Close)
+	return run
+}
+
+func (run *recordedRun) recipe(t testing.TB) recipe.Recipe {
+	t.Helper()
+	r := recipe.Default()
+	r.Name = "math"
+	r.Input.Path = run.input
+	r.Output.Path = t.TempDir()
+	r.Output.Version = "v1"
+	r.Teacher.URL, r.Teacher.Model = run.replay.URL(), run.replay.Model()
+	r.Teacher.CacheDir = ""
+	r.Reward.URL, r.Reward.Model = run.pooling.URL, run.pooling.Model
+	r.Sampling.SamplesPerPrompt = 8
+	r.Sampling.MaxCorrect = 1
+	r.Sampling.MaxPairs = 1
+	return r
+}
+
+func readTable[T any](t *testing.T, r recipe.Recipe, m release.Manifest, table string) []T {
+	t.Helper()
+	var out []T
+	for _, f := range filesOf(m, table) {
+		rows, err := parquet.ReadFile[T](filepath.Join(r.VersionRoot(), f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, rows...)
+	}
+	return out
+}
+
+// handWilson is the 95 % Wilson score interval, written out.
+func handWilson(k, n int) (float64, float64) {
+	z := 1.959963984540054
+	p, nf := float64(k)/float64(n), float64(n)
+	c := (p + z*z/(2*nf)) / (1 + z*z/nf)
+	h := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / (1 + z*z/nf)
+	lo, hi := math.Max(0, c-h), math.Min(1, c+h)
+	if k == 0 {
+		lo = 0
+	}
+	if k == n {
+		hi = 1
+	}
+	return lo, hi
+}
+
+func handBucket(p float64) string {
+	switch {
+	case p == 0:
+		return "unsolved"
+	case p <= 0.3:
+		return "hard"
+	case p <= 0.7:
+		return "medium"
+	case p < 1:
+		return "easy"
+	}
+	return "trivial"
+}
+
+// TestSFTGenBestOfNOnRecordings runs the real graph on Prism over the 60
+// recorded MATH prompts × 8 real Qwen2.5-Math responses, with the recorded
+// rm_score behind a /pooling server, and checks every released row against
+// a hand computation from the recordings: each SFT row is the
+// highest-reward correct sample of its prompt and carries that reward;
+// each preference pair is the best-scored correct against the worst-scored
+// incorrect response; RLVR rows hold the prompts solved sometimes, with
+// the pass rate, its Wilson interval, the bucket and the MATH level.
+func TestSFTGenBestOfNOnRecordings(t *testing.T) {
+	run := startRecordedRun(t, nil)
+	r := run.recipe(t)
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	m := checkRelease(t, r)
+	v := filters.NewMathVerifier(nil)
+
+	contaminated := map[string]bool{}
+	for _, c := range readJSONLIfAny[schemas.Contamination](t, filepath.Join(r.VersionRoot(), "contamination.jsonl")) {
+		contaminated[c.ID] = true
+	}
+	type hand struct {
+		correct              int
+		bestCorrect, worstWr float64
+		hasWrong             bool
+	}
+	want := map[string]hand{}
+	var solved, unsolved, sometimes int
+	for id, rec := range run.recs {
+		if contaminated[id] {
+			continue
+		}
+		h := hand{bestCorrect: math.Inf(-1), worstWr: math.Inf(1)}
+		for i, s := range rec.Samples {
+			vd := v.Verify(s.Response, rec.Answer)
+			switch {
+			case vd.Correct:
+				h.correct++
+				h.bestCorrect = math.Max(h.bestCorrect, run.served[id][i])
+			case vd.HasAnswer:
+				h.hasWrong = true
+				h.worstWr = math.Min(h.worstWr, run.served[id][i])
+			}
+		}
+		want[id] = h
+		switch h.correct {
+		case 0:
+			unsolved++
+		case 8:
+			solved++
+		default:
+			sometimes++
+		}
+	}
+	t.Logf("%d prompts not contaminated: %d solved by every sample, %d by none, %d sometimes", len(want), solved, unsolved, sometimes)
+
+	sft := readTable[schemas.SFTExample](t, r, m, release.TableSFT)
+	if len(sft) != solved+sometimes {
+		t.Errorf("%d SFT rows, want one per prompt with a correct sample: %d", len(sft), solved+sometimes)
+	}
+	for _, row := range sft {
+		h, rec := want[row.PromptID], run.recs[row.PromptID]
+		s, served := rec.Samples[row.SampleIndex], run.served[row.PromptID][row.SampleIndex]
+		if row.Reward == nil || *row.Reward != h.bestCorrect || served != h.bestCorrect {
+			t.Errorf("%s: SFT row is sample %d (reward %v, served %v), want the best correct reward %v", row.PromptID, row.SampleIndex, deref(row.Reward), served, h.bestCorrect)
+		}
+		if row.Messages[len(row.Messages)-1].Content != s.Response || row.SourceDifficulty != rec.Level || row.ResponseTokens <= 0 {
+			t.Errorf("%s: SFT row does not hold sample %d as recorded (level %q, tokens %d)", row.PromptID, row.SampleIndex, row.SourceDifficulty, row.ResponseTokens)
+		}
+	}
+
+	pairs := readTable[schemas.PreferencePair](t, r, m, release.TablePreference)
+	wantPairs := 0
+	for id, h := range want {
+		_ = id
+		if h.correct > 0 && h.hasWrong {
+			wantPairs++
+		}
+	}
+	if len(pairs) != wantPairs {
+		t.Errorf("%d preference rows, want %d (prompts with a correct and an incorrect answer)", len(pairs), wantPairs)
+	}
+	for _, p := range pairs {
+		h, rec := want[p.PromptID], run.recs[p.PromptID]
+		if p.ChosenReward == nil || p.RejectedReward == nil || *p.ChosenReward != h.bestCorrect || *p.RejectedReward != h.worstWr {
+			t.Errorf("%s: pair rewards %v / %v, want the largest margin %v / %v", p.PromptID, p.ChosenReward, p.RejectedReward, h.bestCorrect, h.worstWr)
+			continue
+		}
+		if p.Chosen[0].Content != rec.Samples[p.ChosenIndex].Response || p.Rejected[0].Content != rec.Samples[p.RejectedIndex].Response ||
+			run.served[p.PromptID][p.RejectedIndex] != h.worstWr || run.served[p.PromptID][p.ChosenIndex] != h.bestCorrect {
+			t.Errorf("%s: pair (%d, %d) does not hold the recorded responses", p.PromptID, p.ChosenIndex, p.RejectedIndex)
+		}
+	}
+
+	rlvr := readTable[schemas.RLVRExample](t, r, m, release.TableRLVR)
+	if len(rlvr) != sometimes {
+		t.Errorf("%d RLVR rows, want %d (pass rate in (0, 1))", len(rlvr), sometimes)
+	}
+	for _, row := range rlvr {
+		h, rec := want[row.PromptID], run.recs[row.PromptID]
+		lo, hi := handWilson(h.correct, 8)
+		if row.PassRate != float64(h.correct)/8 || math.Abs(row.PassRateLow-lo) > 1e-12 || math.Abs(row.PassRateHigh-hi) > 1e-12 ||
+			row.Difficulty != handBucket(row.PassRate) || row.GroundTruth != rec.Answer || row.SourceDifficulty != rec.Level || row.Correct != int32(h.correct) || row.SamplesDrawn != 8 {
+			t.Errorf("%s: RLVR row %+v; want %d/8 correct, interval [%v, %v], %s, ground truth %q, %s", row.PromptID, row, h.correct, lo, hi, handBucket(row.PassRate), rec.Answer, rec.Level)
+		}
+	}
+	if m.RLVRExcluded[filters.ReasonRLVRSolved] != int64(solved) || m.Rejections[filters.ReasonNoCorrect] != int64(unsolved) {
+		t.Errorf("rlvr excluded %v, rejections %v; want %d solved, %d no_correct_sample", m.RLVRExcluded, m.Rejections, solved, unsolved)
+	}
+	if m.Reward == nil || m.Reward.Prompts != int64(solved+sometimes) || m.Lineage.RewardModel != "qwen2.5-math-rm" || run.pooling.Requests() != m.Reward.Scored {
+		t.Errorf("reward summary %+v, lineage %+v, pooling requests %d", m.Reward, m.Lineage, run.pooling.Requests())
+	}
+}
+
+// TestSFTGenCurationAccountsForEveryPrompt runs the recordings with every
+// new way out of the stage after verification at once: a length limit
+// (response_too_long), refusal rows, an RLVR range, and a prompt the
+// reward model cannot score (a dead letter of stage "reward"). Every
+// prompt must end in exactly one place, and the counts reconcile.
+func TestSFTGenCurationAccountsForEveryPrompt(t *testing.T) {
+	const unscorable = "math-2"
+	run := startRecordedRun(t, func(id string) bool { return id == unscorable })
+	r := run.recipe(t)
+	r.Sampling.MaxResponseTokens = 300
+	r.Refusal.Enabled = true
+	r.RLVR.MinPassRate, r.RLVR.MaxPassRate = 0.2, 0.8
+	r.Output.MaxDeadLetterFraction = 0.5
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	m := checkRelease(t, r)
+	if m.Rejections[filters.ReasonTooLong] == 0 || m.Counts.RefusalRows == 0 || m.DeadLetters["reward"] != 1 || m.RLVRExcluded[filters.ReasonRLVRRange] == 0 {
+		t.Errorf("rejections %v, refusal rows %d, dead letters %v, rlvr excluded %v: want each new way out used", m.Rejections, m.Counts.RefusalRows, m.DeadLetters, m.RLVRExcluded)
+	}
+	fate := map[string]string{}
+	place := func(id, where string) {
+		if prev, ok := fate[id]; ok && prev != where {
+			t.Errorf("%s is both %s and %s", id, prev, where)
+		}
+		fate[id] = where
+	}
+	for _, row := range readTable[schemas.SFTExample](t, r, m, release.TableSFT) {
+		place(row.PromptID, "kept")
+	}
+	for _, row := range readTable[schemas.PreferencePair](t, r, m, release.TablePreference) {
+		place(row.PromptID, "kept")
+	}
+	for _, row := range readTable[schemas.RLVRExample](t, r, m, release.TableRLVR) {
+		place(row.PromptID, "kept")
+	}
+	for _, row := range readTable[schemas.RefusalExample](t, r, m, release.TableRefusal) {
+		place(row.PromptID, "kept")
+		if row.Messages[len(row.Messages)-1].Content != filters.DefaultRefusalMessage {
+			t.Errorf("refusal row %s: %+v", row.PromptID, row.Messages)
+		}
+	}
+	for _, row := range readTable[schemas.Rejection](t, r, m, release.TableRejected) {
+		place(row.PromptID, "rejected:"+row.Reason)
+	}
+	for _, c := range readJSONLIfAny[schemas.Contamination](t, filepath.Join(r.VersionRoot(), "contamination.jsonl")) {
+		place(c.ID, "contaminated")
+	}
+	for _, d := range readJSONLIfAny[schemas.DeadLetter](t, filepath.Join(r.VersionRoot(), "dead_letter.jsonl")) {
+		place(d.PromptID, "dead:"+d.Stage)
+	}
+	if fate[unscorable] != "dead:reward" {
+		t.Errorf("%s ended as %q, want a reward dead letter", unscorable, fate[unscorable])
+	}
+	for id := range run.recs {
+		if fate[id] == "" {
+			t.Errorf("%s is nowhere", id)
+		}
+	}
+	kept := 0
+	for _, f := range fate {
+		if f == "kept" {
+			kept++
+		}
+	}
+	if int64(kept) != m.Counts.PromptsKept || int64(len(fate)) != m.Counts.PromptsIn {
+		t.Errorf("%d prompts kept in the files, manifest says %d; %d placed of %d read", kept, m.Counts.PromptsKept, len(fate), m.Counts.PromptsIn)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
