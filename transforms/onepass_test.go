@@ -26,10 +26,10 @@ const recordingsFile = "../testdata/recordings/qwen25-math-instruct-math-8sample
 // order, and a /pooling server scoring each response with its recorded
 // rm_score.
 type recordedRun struct {
-	recs    map[string]teacher.Recording // by prompt id
+	recs map[string]teacher.Recording // by prompt id
 	// served is the score the pooling server gives each recorded
 	// response, by prompt id and sample index.
-	served map[string][]float64
+	served  map[string][]float64
 	input   string
 	replay  *teacher.Sim
 	pooling *teachertest.PoolingServer
