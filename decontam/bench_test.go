@@ -1,7 +1,11 @@
 package decontam
 
 import (
+	"bytes"
+	"encoding/json"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -43,6 +47,66 @@ func longDocs(prompts []string, size, count int, seed uint64) []string {
 	return docs
 }
 
+// benchText is a named set of texts BenchmarkCheck checks.
+type benchText struct {
+	name  string
+	texts []string
+}
+
+// benchTexts are the texts of BenchmarkCheck: clean GSM8K-train prompts,
+// documents of 10 and 50 KB made of them, and the first 100 questions of
+// each benchmark excerpt in testdata (every one contaminated).
+func benchTexts(tb testing.TB) []benchText {
+	clean := cleanPrompts(tb)
+	var contaminated []string
+	for _, s := range excerptSets(tb) {
+		for _, it := range s.Items[:min(len(s.Items), 100)] {
+			contaminated = append(contaminated, it.Question)
+		}
+	}
+	return []benchText{
+		{"clean-prompts", clean},
+		{"clean-docs-10KB", longDocs(clean, 10<<10, 100, 1)},
+		{"clean-docs-50KB", longDocs(clean, 50<<10, 20, 1)},
+		{"benchmark-questions", contaminated},
+	}
+}
+
+// TestWriteBenchTexts writes the texts of BenchmarkCheck, one JSON string
+// a line, to $DECONTAM_BENCH_TEXTS/<name>.jsonl, and every question of the
+// benchmark excerpts to contaminants.jsonl, so that bench/janitor.sh can
+// time another decontaminator on the same texts.
+func TestWriteBenchTexts(t *testing.T) {
+	dir := os.Getenv("DECONTAM_BENCH_TEXTS")
+	if dir == "" {
+		t.Skip("set DECONTAM_BENCH_TEXTS to a directory to write the benchmark texts to (bench/janitor.sh does)")
+	}
+	write := func(name string, texts []string) {
+		var b bytes.Buffer
+		for _, s := range texts {
+			line, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".jsonl"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bt := range benchTexts(t) {
+		write(bt.name, bt.texts)
+	}
+	var questions []string
+	for _, s := range excerptSets(t) {
+		for _, it := range s.Items {
+			questions = append(questions, it.Question)
+		}
+	}
+	write("contaminants", questions)
+}
+
 // BenchmarkCheck measures Check throughput (MB/s of candidate text, one
 // goroutine, so per core; MB/cpu-s is steadier on a shared machine) with
 // the built-in fingerprints of all benchmarks: on clean GSM8K-train prompts
@@ -52,13 +116,6 @@ func longDocs(prompts []string, size, count int, seed uint64) []string {
 //
 //	go test ./decontam -run '^$' -bench Check -cpu 1
 func BenchmarkCheck(b *testing.B) {
-	clean := cleanPrompts(b)
-	var contaminated []string
-	for _, s := range excerptSets(b) {
-		for _, it := range s.Items[:min(len(s.Items), 100)] {
-			contaminated = append(contaminated, it.Question)
-		}
-	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -70,15 +127,7 @@ func BenchmarkCheck(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	heap := float64(after.HeapAlloc) - float64(before.HeapAlloc)
 
-	for _, bc := range []struct {
-		name  string
-		texts []string
-	}{
-		{"clean-prompts", clean},
-		{"clean-docs-10KB", longDocs(clean, 10<<10, 100, 1)},
-		{"clean-docs-50KB", longDocs(clean, 50<<10, 20, 1)},
-		{"benchmark-questions", contaminated},
-	} {
+	for _, bc := range benchTexts(b) {
 		total := 0
 		for _, t := range bc.texts {
 			total += len(t)

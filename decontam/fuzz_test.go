@@ -1,18 +1,22 @@
 package decontam
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 var fuzzSeeds = []string{
 	"", "Janet’s ducks lay 16 eggs", `$\left(\frac{1}{2}\right)$ \`, "\\", "1,000,000,", "芳芳买了99页", "ＡＢＣ",
-	"e\u0301", "\xff\xfe", "2x^{10}y", `\sqrt{\pi}`, "İstanbul ß ǅ", "2πr√3×4≤Σ",
+	"e\u0301", "a \u0301b", "x\u0308\u0323y", "\u1100\u1161\u11a8 k\u1161", "ﬁ Ⅻ ½ 1\u2044", "\xff\xfe", "2x^{10}y", `\sqrt{\pi}`, "İstanbul ß ǅ", "2πr√3×4≤Σ",
 }
 
 // FuzzNormalize: Normalize never panics, is idempotent, and yields single
-// spaces between non-empty words of valid UTF-8 when given valid UTF-8.
+// spaces between non-empty words of valid UTF-8 when given valid UTF-8; nfkc,
+// which checks only the non-ASCII runs of a text, agrees with norm.NFKC.
 func FuzzNormalize(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
@@ -27,6 +31,11 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if utf8.ValidString(s) && !utf8.ValidString(n) {
 			t.Fatalf("invalid UTF-8 from %q: %q", s, n)
+		}
+		if utf8.ValidString(s) {
+			if got, want := nfkc(s), norm.NFKC.String(s); got != want {
+				t.Fatalf("nfkc(%q) = %q, norm.NFKC gives %q", s, got, want)
+			}
 		}
 	})
 }
@@ -70,4 +79,23 @@ func FuzzNgrams(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNFKCAgreesWithNorm: nfkc gives what norm.NFKC.String gives on random
+// mixes of ASCII and the characters that change under NFKC or combine
+// with their neighbours (combining marks, Hangul jamo, compatibility forms,
+// CJK), 20,000 of them.
+func TestNFKCAgreesWithNorm(t *testing.T) {
+	alphabet := []rune("ab Z1,\\\u0301\u0308\u0323\u0345\u1100\u1161\u11a8\u3099\u304b\uac00ﬁⅫ½\u2044ＡÅé\u212b\u0f73\u09cb漢。")
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		rs := make([]rune, r.IntN(12))
+		for i := range rs {
+			rs[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		s := string(rs)
+		if got, want := nfkc(s), norm.NFKC.String(s); got != want {
+			t.Fatalf("nfkc(%q) = %q, norm.NFKC gives %q", s, got, want)
+		}
+	}
 }

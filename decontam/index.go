@@ -28,41 +28,47 @@ type BenchmarkInfo struct {
 	Items   int
 }
 
-// Index holds the sampled n-grams of benchmark items in an open-addressing
-// hash table of 32-bit keys. An Index is immutable once built and safe for
+// Index holds the sampled n-grams of benchmark items in open-addressing
+// hash tables of 32-bit keys. An Index is immutable once built and safe for
 // concurrent use by any number of goroutines.
 type Index struct {
 	cfg   Config
 	fp    *fingerprints
 	parts []indexedPart
-	// slots is the table probed for every n-gram of a text (linear
-	// probing, key 0 is empty); a slot holds its key's postings,
-	// posts[r.a:r.b], next to the key, so a hit costs one cache miss.
-	slots  []slot
-	shift  uint // 32 - log2(len(slots))
-	ngrams int  // occupied slots
-	// filter has the bit of every key of slots set: 4 bits
-	// per slot, at least 8 per key, so it is clear for about nine in ten
-	// n-grams of a clean text, and an eighth of the table's size (256 KB
-	// for the built-in fingerprints, within a core's L2 cache), so most
-	// lookups stop there instead of probing the table in memory.
-	filter keyFilter
+	// long holds the n-grams of parts of at least n words; it is probed
+	// for every n-gram of a text.
+	long   table
+	ngrams int // distinct n-grams in long
 	posts  []posting
 	// shortLens are the word counts, below n, of indexed parts shorter than
-	// n; such parts match only in full, through shortSlots.
-	shortLens   []int
-	shortSlots  []slot
-	shortShift  uint
-	shortFilter keyFilter // as filter, for shortSlots
+	// n; such parts match only in full, through short.
+	shortLens []int
+	short     table
+}
+
+// A table maps 32-bit keys to postings (linear probing, key 0 is empty).
+// The keys are an array of their own, 4 bytes a slot, so that the probes
+// of a text, most of them misses, touch as little memory as possible; a
+// key's postings are in vals at the same slot.
+type table struct {
+	keys  []uint32
+	vals  []slotVal
+	shift uint // 32 - log2(len(keys))
+	// filter has the bit of every key set. For long it has at least 8
+	// bits per key, so it is clear for about nine in ten n-grams of a
+	// clean text, and is small (256 KB for the built-in fingerprints,
+	// within a core's L2 cache), so most lookups stop there instead of
+	// probing the table in memory. The short table is small and probed at
+	// every position of a text for each short length: a sparse filter (64
+	// bits per key) keeps its branch predictable.
+	filter keyFilter
 }
 
 type postRange struct{ a, b uint32 }
 
-// A slot holds a key, the range of its postings in Index.posts, and a
-// copy of the first of them: most keys have one, so a hit costs one cache
-// miss.
-type slot struct {
-	key   uint32
+// A slotVal holds the range of a key's postings in Index.posts and a copy
+// of the first of them: most keys have one.
+type slotVal struct {
 	r     postRange
 	first posting
 }
@@ -129,7 +135,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 	sort.Ints(ix.shortLens)
 	// group sorts entries by key and fills a table with their postings,
 	// dropping keys found in more than MaxItemsPerNgram items.
-	group := func(entries []entry) (slots []slot, shift uint, used int) {
+	group := func(entries []entry, filterBitsPerKey int) (t table, used int) {
 		slices.SortFunc(entries, func(a, b entry) int {
 			if c := cmp.Compare(a.key, b.key); c != 0 {
 				return c
@@ -159,28 +165,26 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			}
 			i = j
 		}
-		// Load factor at most 1/2: a miss, the common case, reads about
-		// 1.5 keys, nearly always in one cache line.
+		// Load factor at most 3/4: a miss, the common case, reads about 8
+		// keys and a hit about 2.5, nearly always in one cache line (16
+		// keys), while the arrays stay small enough to be cached.
 		size, bits := 8, uint(3)
-		for size < 2*len(kept) {
+		for 3*size < 4*len(kept) {
 			size, bits = size*2, bits+1
 		}
-		slots, shift = make([]slot, size), 32-bits
+		t = table{keys: make([]uint32, size), vals: make([]slotVal, size), shift: 32 - bits}
 		for _, e := range kept {
-			i := slotOf(e.key, shift)
-			for slots[i].key != 0 {
+			i := slotOf(e.key, t.shift)
+			for t.keys[i] != 0 {
 				i = (i + 1) & uint32(size-1)
 			}
-			slots[i] = slot{e.key, e.r, ix.posts[e.r.a]}
+			t.keys[i], t.vals[i] = e.key, slotVal{e.r, ix.posts[e.r.a]}
 		}
-		return slots, shift, len(kept)
+		t.filter = newKeyFilter(t.keys, filterBitsPerKey*len(kept))
+		return t, len(kept)
 	}
-	ix.slots, ix.shift, ix.ngrams = group(entries)
-	ix.shortSlots, ix.shortShift, _ = group(shortEntries)
-	ix.filter = newKeyFilter(ix.slots, 4*len(ix.slots))
-	// The short table is small and probed at every position of a text for
-	// each short length: a sparse filter keeps its branch predictable.
-	ix.shortFilter = newKeyFilter(ix.shortSlots, 64*len(ix.shortSlots))
+	ix.long, ix.ngrams = group(entries, 8)
+	ix.short, _ = group(shortEntries, 64)
 	for i := range ix.parts {
 		p := &ix.parts[i]
 		p.need = uint32(cfg.Threshold*float64(p.total) + 0.999999)
@@ -203,14 +207,14 @@ type keyFilter struct {
 
 // newKeyFilter returns a filter of size bits (a power of two, at least 64)
 // holding the non-zero keys of table.
-func newKeyFilter(table []slot, size int) keyFilter {
+func newKeyFilter(keys []uint32, size int) keyFilter {
 	f := keyFilter{shift: 32 - 6}
 	for n := 64; n < size; n *= 2 {
 		f.shift--
 	}
 	f.bits = make([]uint64, 1<<(32-f.shift)/64)
-	for _, sl := range table {
-		if k := sl.key; k != 0 {
+	for _, k := range keys {
+		if k != 0 {
 			b := f.bit(k)
 			f.bits[b>>6] |= 1 << (b & 63)
 		}
@@ -220,26 +224,9 @@ func newKeyFilter(table []slot, size int) keyFilter {
 
 // bit is key's bit. It uses other bits of the key than slotOf, so a filter
 // hit does not predict a probe.
-func (f keyFilter) bit(key uint32) uint32 { return key * 0x85EBCA77 >> f.shift }
+func (f keyFilter) bit(key uint32) uint32 { return key * filterMul >> f.shift }
 
-// has reports whether key may be in the table.
-func (f keyFilter) has(key uint32) bool {
-	b := f.bit(key)
-	return f.bits[b>>6]&(1<<(b&63)) != 0
-}
-
-// find returns the slot of key, or nil.
-func find(slots []slot, shift uint, key uint32) *slot {
-	mask := uint32(len(slots) - 1)
-	for i := slotOf(key, shift); ; i = (i + 1) & mask {
-		switch slots[i].key {
-		case key:
-			return &slots[i]
-		case 0:
-			return nil
-		}
-	}
-}
+const filterMul = 0x85EBCA77
 
 // Merge returns an index over the sets of ix and other, built with ix's
 // config; a set of other replaces a set of ix with the same name (so
@@ -277,7 +264,7 @@ func (ix *Index) Stats() IndexStats {
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
 		Postings: len(ix.posts),
-		Bytes: int64(len(ix.slots)+len(ix.shortSlots))*20 + int64(len(ix.filter.bits)+len(ix.shortFilter.bits))*8 + int64(len(ix.posts))*8 +
+		Bytes: int64(len(ix.long.keys)+len(ix.short.keys))*20 + int64(len(ix.long.filter.bits)+len(ix.short.filter.bits))*8 + int64(len(ix.posts))*8 +
 			int64(len(ix.parts))*20,
 	}
 }
@@ -287,6 +274,7 @@ type scratch struct {
 	words  words
 	prefix []uint64
 	hits   []hit
+	cands  []candidate // lookup's buffer
 	// partWeight[p] sums the weights of the hits on part p during one
 	// Check, an upper bound of its score (zero between calls); touched
 	// lists the parts with hits.
@@ -326,33 +314,11 @@ func (ix *Index) Check(text string) []Match {
 	}
 	sc.prefix = prefixHashes(sc.prefix, sc.words.hashes)
 	sc.hits = sc.hits[:0]
-	n := ix.cfg.NgramSize
 	if ix.ngrams > 0 {
-		slots, mask, shift := ix.slots, uint32(len(ix.slots)-1), ix.shift
-		filter := ix.filter
-		for i := 0; i+n <= nwords; i++ {
-			key := gramKey(gramHash(sc.prefix, i, n))
-			if !filter.has(key) {
-				continue
-			}
-			for s := slotOf(key, shift); slots[s].key != 0; s = (s + 1) & mask {
-				if slots[s].key == key {
-					ix.addHits(sc, &slots[s], i)
-					break
-				}
-			}
-		}
+		ix.lookup(sc, &ix.long, ix.cfg.NgramSize, nwords)
 	}
 	for _, L := range ix.shortLens {
-		for i := 0; i+L <= nwords; i++ {
-			key := gramKey(gramHash(sc.prefix, i, L))
-			if !ix.shortFilter.has(key) {
-				continue
-			}
-			if sl := find(ix.shortSlots, ix.shortShift, key); sl != nil {
-				ix.addHits(sc, sl, i)
-			}
-		}
+		ix.lookup(sc, &ix.short, L, nwords)
 	}
 	if !ix.keepScorable(sc) {
 		return nil
@@ -360,11 +326,56 @@ func (ix *Index) Check(text string) []Match {
 	return ix.score(sc)
 }
 
-// addHits records the postings of sl as hits at word cpos of the text.
-func (ix *Index) addHits(sc *scratch, sl *slot, cpos int) {
-	sc.hits = append(sc.hits, hit{sl.first.part, sl.r.a, uint32(cpos), sl.first.weight})
-	for p := sl.r.a + 1; p < sl.r.b; p++ {
-		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, uint32(cpos), ix.posts[p].weight})
+// lookup adds the hits of the L-word n-grams of the text in sc on t. It
+// works in two passes so that the memory reads of one do not wait on each
+// other: the first hashes every n-gram and keeps those whose filter bit is
+// set (without a branch), the second probes the table for them, a loop
+// short enough that the processor keeps many of its cache misses in flight.
+func (ix *Index) lookup(sc *scratch, t *table, L, nwords int) {
+	m := nwords - L + 1
+	if m <= 0 {
+		return
+	}
+	cands := slices.Grow(sc.cands[:0], m)[:m]
+	prefix := sc.prefix[:nwords+1]
+	bits, fshift := t.filter.bits, t.filter.shift
+	k := 0
+	for i := range m {
+		key := gramKey(gramHash(prefix, i, L))
+		b := key * filterMul >> fshift
+		cands[k] = candidate{key, uint32(i)}
+		k += int(bits[b>>6] >> (b & 63) & 1)
+	}
+	// The found keys overwrite the candidates, each with its slot in
+	// place of its key; their postings are read in a third pass, again
+	// reads that do not wait on each other.
+	keys, mask, shift := t.keys, uint32(len(t.keys)-1), t.shift
+	found := cands[:0]
+	for _, c := range cands[:k] {
+		for s := slotOf(c.key, shift); keys[s] != 0; s = (s + 1) & mask {
+			if keys[s] == c.key {
+				found = append(found, candidate{s, c.pos})
+				break
+			}
+		}
+	}
+	for _, f := range found {
+		ix.addHits(sc, &t.vals[f.key], f.pos)
+	}
+	sc.cands = cands
+}
+
+// A candidate is an n-gram of a text whose filter bit is set.
+type candidate struct {
+	key uint32
+	pos uint32 // word index in the text
+}
+
+// addHits records the postings of v as hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, v *slotVal, cpos uint32) {
+	sc.hits = append(sc.hits, hit{v.first.part, v.r.a, cpos, v.first.weight})
+	for p := v.r.a + 1; p < v.r.b; p++ {
+		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, cpos, ix.posts[p].weight})
 	}
 }
 

@@ -192,9 +192,12 @@ func (w *words) tokenize(s string) {
 		if !utf8.ValidString(s) {
 			s = strings.ToValidUTF8(s, "\uFFFD") // a symbol: separates words
 		}
-		if !norm.NFKC.IsNormalString(s) {
-			s = norm.NFKC.String(s)
-		}
+		s = nfkc(s)
+	}
+	// Letters and digits map to themselves, lower-cased: the words of an
+	// ASCII text take at most its length.
+	if len(s) > cap(w.text) {
+		w.text = make([]byte, 0, len(s)+len(s)/4)
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -314,6 +317,51 @@ var latexWords = func() map[string]string {
 	}
 	return m
 }()
+
+// nfkc returns s (valid UTF-8) in Unicode NFKC: s itself when it already
+// is, as norm.NFKC.String would. ASCII characters are NFKC-stable and never
+// combine with what precedes them, so a text is in NFKC when each of its
+// runs of non-ASCII characters is and starts a normalization segment: only
+// those runs are checked, and the ASCII between them is skipped 8 bytes at
+// a time (norm's own check walks it byte by byte).
+func nfkc(s string) string {
+	for i := 0; ; {
+		i += asciiPrefix(s[i:])
+		if i == len(s) {
+			return s
+		}
+		j := i + 1
+		for j < len(s) && s[j] >= utf8.RuneSelf {
+			j++
+		}
+		run := s[i:j]
+		if !norm.NFKC.IsNormalString(run) || i > 0 && !norm.NFKC.PropertiesString(run).BoundaryBefore() {
+			return norm.NFKC.String(s)
+		}
+		i = j
+	}
+}
+
+// asciiPrefix returns the length of the run of ASCII bytes s starts with.
+func asciiPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s[i:i+8])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
+}
+
+// load64 reads 8 bytes little-endian: one load, no bounds checks.
+func load64(t string) uint64 {
+	_ = t[7]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
 
 func isASCII(s string) bool {
 	for ; len(s) >= 8; s = s[8:] {

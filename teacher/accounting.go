@@ -45,15 +45,27 @@ func (u ModelUsage) Cost(p Price) float64 {
 }
 
 // Ledger keeps the token account per model and enforces the token budget.
-// It is safe for concurrent use. The budget is hard: a request is admitted
-// only if its worst case (estimated prompt tokens plus n × max_tokens) fits
-// in what remains after spent and in-flight reservations.
+// It is safe for concurrent use. The budget means what it says: requests
+// are admitted while what is spent plus what the requests in flight are
+// expected to spend (their estimated prompt plus the completion tokens an
+// average sample has taken so far) stays under the budget, so a run spends
+// close to the whole budget; once a request is refused, the requests
+// already in flight still finish and are booked, so the overshoot is at
+// most what those requests spend beyond their expectation.
+//
+// (It used to reserve the worst case, prompt plus n × max_tokens, of every
+// request in flight: with 64 requests of 4 samples × 4096 tokens in flight,
+// a 200,000-token budget refused the first requests after 254 tokens.)
 type Ledger struct {
 	mu       sync.Mutex
 	budget   int64
 	spent    int64
 	reserved int64
-	models   map[string]ModelUsage
+	inFlight int64
+	// completionTokens and samples of calls so far: the expected
+	// completion of a sample is their ratio.
+	completionTokens, samples int64
+	models                    map[string]ModelUsage
 }
 
 // NewLedger returns a ledger with a budget of budget tokens (0 = unlimited).
@@ -61,17 +73,41 @@ func NewLedger(budget int64) *Ledger {
 	return &Ledger{budget: budget, models: map[string]ModelUsage{}}
 }
 
-// reserve admits a request costing at most worst tokens, or returns
-// ErrBudgetExceeded. release must be called with the same worst.
-func (l *Ledger) reserve(worst int64) error {
+// expected is what req is expected to spend: its estimated prompt tokens
+// plus n times the average completion of a sample so far (nothing before
+// the first call returns: the first requests in flight are the overshoot
+// the budget allows).
+func (l *Ledger) expected(req Request) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.budget > 0 && l.spent+l.reserved+worst > l.budget {
-		return fmt.Errorf("%w: %d tokens spent, %d in flight, next request may take %d, budget %d (--max_teacher_tokens)",
-			ErrBudgetExceeded, l.spent, l.reserved, worst, l.budget)
+	e := EstimatePromptTokens(req)
+	if l.samples > 0 {
+		e += int64(req.samples()) * l.completionTokens / l.samples
 	}
-	l.reserved += worst
+	return e
+}
+
+// reserve admits a request expected to cost exp tokens, or returns
+// ErrBudgetExceeded saying how far the run got. release must be called with
+// the same exp.
+func (l *Ledger) reserve(exp int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.budget > 0 && l.spent+l.reserved+exp > l.budget {
+		return fmt.Errorf("%w: %d of %d tokens spent (--max_teacher_tokens) on %d requests, %d requests still in flight",
+			ErrBudgetExceeded, l.spent, l.budget, l.requests(), l.inFlight)
+	}
+	l.reserved += exp
+	l.inFlight++
 	return nil
+}
+
+func (l *Ledger) requests() int64 {
+	var n int64
+	for _, m := range l.models {
+		n += m.Requests
+	}
+	return n
 }
 
 // release returns a reservation and records what the call actually spent.
@@ -79,10 +115,13 @@ func (l *Ledger) release(worst int64, model string, u Usage, samples int, called
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.reserved -= worst
+	l.inFlight--
 	if !called {
 		return
 	}
 	l.spent += u.PromptTokens + u.CompletionTokens
+	l.completionTokens += u.CompletionTokens
+	l.samples += int64(samples)
 	m := l.models[model]
 	m.Requests++
 	m.Samples += int64(samples)
@@ -143,14 +182,4 @@ func EstimatePromptTokens(req Request) int64 {
 		n += int64(len(m.Content)+3)/4 + 8
 	}
 	return n
-}
-
-// worstCase is the most tokens req may consume: its prompt estimate plus n
-// × max_tokens (when max_tokens is unset, 4096 per sample is assumed).
-func worstCase(req Request) int64 {
-	mt := int64(req.MaxTokens)
-	if mt <= 0 {
-		mt = 4096
-	}
-	return EstimatePromptTokens(req) + int64(req.samples())*mt
 }

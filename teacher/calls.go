@@ -5,13 +5,16 @@ import (
 	"sync/atomic"
 )
 
-// Calls counts the HTTP requests made on behalf of one caller (a prompt):
-// every attempt, retries by cause, and 429s. Client counts into the Calls
+// Calls counts what the client did on behalf of one caller (a prompt): HTTP
+// requests (every attempt), retries by cause, 429s, and samples found in,
+// missing from, or lost to the response cache. Client counts into the Calls
 // carried by the context of Complete (WithCalls), so a caller books what
 // its own requests cost, whether they succeeded or not.
 type Calls struct {
 	requests, rateLimited       atomic.Int64
 	retryRate, retry5xx, retryN atomic.Int64
+	cacheHits, cacheMisses      atomic.Int64
+	cacheErrors                 atomic.Int64
 	singleSample                atomic.Bool
 }
 
@@ -31,6 +34,10 @@ type CallCounts struct {
 	// Retries counts the requests that repeated a failed one, by the cause
 	// of the failure (CauseRateLimited, CauseServerError, CauseTransport).
 	Retries map[string]int64
+	// CacheHits and CacheMisses count samples found in and missing from
+	// the response cache; CacheErrors counts failed reads and writes of it
+	// (each costs a rerun a call).
+	CacheHits, CacheMisses, CacheErrors int64
 	// SingleSample is true when the server refused n > 1 and the samples
 	// were drawn one request each.
 	SingleSample bool
@@ -62,7 +69,9 @@ func (c *Calls) Counts() CallCounts {
 			r[cause] = n
 		}
 	}
-	return CallCounts{Requests: c.requests.Load(), RateLimited: c.rateLimited.Load(), Retries: r, SingleSample: c.singleSample.Load()}
+	return CallCounts{Requests: c.requests.Load(), RateLimited: c.rateLimited.Load(), Retries: r,
+		CacheHits: c.cacheHits.Load(), CacheMisses: c.cacheMisses.Load(), CacheErrors: c.cacheErrors.Load(),
+		SingleSample: c.singleSample.Load()}
 }
 
 func (c *Calls) request() {
@@ -89,4 +98,25 @@ func (c *Calls) retry(cause string) {
 	default:
 		c.retryN.Add(1)
 	}
+}
+
+func (c *Calls) cache(hits, misses int) {
+	if c != nil {
+		c.cacheHits.Add(int64(hits))
+		c.cacheMisses.Add(int64(misses))
+	}
+}
+
+// cacheError counts a failed read or write of the response cache and logs
+// the first one at once: a cache whose writes fail silently would void "a
+// rerun pays nothing" with no one the wiser.
+func (c *Client) cacheError(ctx context.Context, op string, err error) {
+	c.stats.cacheErrors.Add(1)
+	if calls := callsFrom(ctx); calls != nil {
+		calls.cacheErrors.Add(1)
+	}
+	c.cacheWarnOnce.Do(func() {
+		c.log.Warn("teacher: the response cache failed; the run goes on, but a rerun will pay again for what was not cached (later cache errors are counted in the manifest, not logged)",
+			"op", op, "error", err)
+	})
 }

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,9 +36,12 @@ type Client struct {
 	limiter  *limiter // nil unless cfg.AdaptiveConcurrency
 
 	// down is cancelled when the breaker opens, aborting attempts in
-	// flight (a hung server would otherwise hold each for cfg.Timeout).
-	down     context.Context
-	markDown context.CancelFunc
+	// flight (a hung server would otherwise hold each for cfg.Timeout);
+	// a fresh one is made when the breaker half-opens.
+	down atomic.Pointer[downSignal]
+
+	log           *slog.Logger
+	cacheWarnOnce sync.Once
 
 	streakStart atomic.Int64 // unix nanos of the first failure since the last success; 0 = none
 	lastFailure atomic.Value // string: the last failure that counts against the breaker
@@ -80,6 +85,20 @@ type ClientOptions struct {
 	Cache storage.Store
 	// Ledger lets several clients share one token account and budget.
 	Ledger *Ledger
+	// Logger receives warnings that must be seen at once (the first
+	// failure of the response cache); default: text on stderr.
+	Logger *slog.Logger
+}
+
+// downSignal is cancelled when the breaker opens.
+type downSignal struct {
+	ctx  context.Context
+	mark context.CancelFunc
+}
+
+func newDownSignal() *downSignal {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &downSignal{ctx, cancel}
 }
 
 // NewClient returns a client for cfg, validating it first. The API key is
@@ -99,6 +118,10 @@ func NewClientWithOptions(cfg Config, opts *ClientOptions) (*Client, error) {
 		endpoint: strings.TrimRight(cfg.URL, "/") + "/chat/completions",
 		http:     opts.HTTPClient,
 		ledger:   opts.Ledger,
+		log:      opts.Logger,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	if cfg.APIKeyEnv != "" {
 		c.apiKey = os.Getenv(cfg.APIKeyEnv)
@@ -132,15 +155,23 @@ func NewClientWithOptions(cfg Config, opts *ClientOptions) (*Client, error) {
 	if c.cache != nil {
 		c.cache.errs = &c.stats.cacheErrors
 	}
-	c.down, c.markDown = context.WithCancel(context.Background())
+	c.down.Store(newDownSignal())
 	c.breaker = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
 		Name: cfg.URL,
 		OnStateChange: func(_ string, _, to gobreaker.State) {
-			if to == gobreaker.StateOpen {
-				c.markDown()
+			switch to {
+			case gobreaker.StateOpen:
+				c.down.Load().mark()
+			case gobreaker.StateHalfOpen:
+				c.down.Store(newDownSignal())
 			}
 		},
-		Timeout: 100 * 365 * 24 * time.Hour, // once down, down for this client: the run fails
+		// Open, the breaker fails every call at once (the bundles then
+		// fail, and the run with them, unless the runner retries them);
+		// after down_after it lets one call through to probe the server,
+		// and closes if it answers: a client lives as long as its worker
+		// process, so a bundle retried once the server is back works.
+		Timeout: cfg.DownAfter,
 		ReadyToTrip: func(counts gobreaker.Counts) bool {
 			start := c.streakStart.Load()
 			if start == 0 || int(counts.ConsecutiveFailures) < cfg.DownMinFailures {
@@ -228,7 +259,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 			e, ok, err := c.cache.get(ctx, keys[i])
 			if err != nil {
 				// An unreadable cache costs a call, not the prompt.
-				c.stats.cacheErrors.Add(1)
+				c.cacheError(ctx, "read", err)
 			}
 			if !ok {
 				missing = append(missing, i)
@@ -244,6 +275,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 		}
 		c.stats.cacheHits.Add(int64(hits))
 		c.stats.cacheMisses.Add(int64(len(missing)))
+		callsFrom(ctx).cache(hits, len(missing))
 		if hits > 0 {
 			c.ledger.recordCached(req.Model, hits, cachedTokens)
 		}
@@ -295,7 +327,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 				PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens / int64(len(fresh))}
 			if err := c.cache.put(ctx, keys[i], e); err != nil {
 				// The sample is good; only a rerun will pay for it again.
-				c.stats.cacheErrors.Add(1)
+				c.cacheError(ctx, "write", err)
 			}
 		}
 	}
@@ -322,7 +354,7 @@ func (c *Client) fetch(ctx context.Context, req Request) ([]Choice, Usage, error
 			s := *req.Seed + int64(len(got))
 			sub.Seed = &s
 		}
-		worst := worstCase(sub)
+		worst := c.ledger.expected(sub)
 		if err := c.ledger.reserve(worst); err != nil {
 			return nil, total, fmt.Errorf("teacher: model %s: %w", req.Model, err)
 		}
@@ -399,7 +431,13 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 				return nil, backoff.Permanent(err)
 			}
 		}
-		resp, err := c.breaker.Execute(func() (*Response, error) { return c.send(ctx, body, req.N) })
+		// The signal is read inside Execute: the breaker half-opening there
+		// replaces the one cancelled when it opened.
+		var down context.Context
+		resp, err := c.breaker.Execute(func() (*Response, error) {
+			down = c.down.Load().ctx
+			return c.send(ctx, down, body, req.N)
+		})
 		if c.limiter != nil {
 			var ae *attemptError
 			var api *APIError
@@ -410,7 +448,13 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 		if err == nil {
 			return resp, nil
 		}
-		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) || (err != nil && c.down.Err() != nil) {
+		if errors.Is(err, gobreaker.ErrTooManyRequests) {
+			// Half-open: another call is probing the server. Wait and
+			// try again rather than fail a run that may be recovering.
+			lastCause = CauseServerError
+			return nil, err
+		}
+		if errors.Is(err, gobreaker.ErrOpenState) || (down != nil && down.Err() != nil) {
 			msg, _ := c.downMsg.Load().(string)
 			lastErr = fmt.Errorf("%w: %s", ErrServerDown, msg)
 			return nil, backoff.Permanent(lastErr)
@@ -463,10 +507,10 @@ func (c *Client) withRetries(ctx context.Context, req Request) (*Response, error
 }
 
 // send makes one HTTP attempt.
-func (c *Client) send(ctx context.Context, body []byte, want int) (*Response, error) {
+func (c *Client) send(ctx, down context.Context, body []byte, want int) (*Response, error) {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	defer context.AfterFunc(c.down, cancel)()
+	defer context.AfterFunc(down, cancel)()
 	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, &attemptError{err: fmt.Errorf("%w: %v", ErrMisconfigured, err)}

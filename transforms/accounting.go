@@ -31,6 +31,11 @@ func tallyCalls(emitTally func(string, int64), r teacher.Result) {
 	for cause, v := range n.Retries {
 		emitTally("tokens:"+model+":retry_"+cause, v)
 	}
+	for what, v := range map[string]int64{"hits": n.CacheHits, "misses": n.CacheMisses, "errors": n.CacheErrors} {
+		if v > 0 {
+			emitTally("cache_samples:"+what, v)
+		}
+	}
 	if n.SingleSample {
 		emitTally("tokens:"+model+":single_sample", 1)
 	}

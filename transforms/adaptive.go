@@ -38,14 +38,17 @@ type generateRoundsFn struct {
 	Input      recipe.InputConfig
 	Sampling   recipe.SamplingConfig
 	S3Endpoint string
+	// Run names the run's Progress (its version root).
+	Run string
 
 	cfg      teacher.Config
 	pool     *teacher.Pool
 	policy   *filters.AdaptivePolicy
 	verifier filters.Verifier
 	tok      *filters.Tokenizer
-	life     context.Context
-	stop     context.CancelFunc
+	progress *Progress
+	bundle   context.Context // from StartBundle to the end of the bundle
+	cancel   context.CancelFunc
 }
 
 // roundsPrompt is one prompt between rounds.
@@ -82,14 +85,27 @@ func (f *generateRoundsFn) Setup() error {
 		return err
 	}
 	f.pool = teacher.NewPool(w, cfg.MaxConcurrency)
-	f.life, f.stop = context.WithCancel(context.Background())
+	f.progress = RunProgress(f.Run)
 	return nil
 }
 
-func (f *generateRoundsFn) Teardown() error {
-	if f.stop != nil {
-		f.stop()
+// StartBundle opens the bundle's context, as generateFn's does: no round
+// outlives its bundle.
+func (f *generateRoundsFn) StartBundle(_ func(schemas.Generation), _ func(release.Row), _ func(string, int64)) {
+	f.endBundle()
+	f.bundle, f.cancel = context.WithCancel(context.Background())
+}
+
+func (f *generateRoundsFn) endBundle() {
+	if f.cancel != nil {
+		f.cancel()
+		f.pool.Drain()
+		f.cancel = nil
 	}
+}
+
+func (f *generateRoundsFn) Teardown() error {
+	f.endBundle()
 	return nil
 }
 
@@ -99,16 +115,17 @@ func (f *generateRoundsFn) ProcessElement(ctx context.Context, p schemas.Prompt,
 	if err := f.submit(st, n); err != nil {
 		return err
 	}
-	return f.emit(f.pool.Ready(), emitGen, emitRow, emitTally)
+	return f.emit(ctx, f.pool.Ready(), emitGen, emitRow, emitTally)
 }
 
-func (f *generateRoundsFn) FinishBundle(emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+func (f *generateRoundsFn) FinishBundle(ctx context.Context, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+	defer f.endBundle()
 	for {
 		results := f.pool.Drain()
 		if len(results) == 0 {
 			return nil
 		}
-		if err := f.emit(results, emitGen, emitRow, emitTally); err != nil {
+		if err := f.emit(ctx, results, emitGen, emitRow, emitTally); err != nil {
 			return err
 		}
 	}
@@ -118,14 +135,16 @@ func (f *generateRoundsFn) FinishBundle(emitGen func(schemas.Generation), emitRo
 func (f *generateRoundsFn) submit(st *roundsPrompt, n int) error {
 	req := f.cfg.NewRequest(st.msgs, n)
 	req.First = len(st.samples)
-	reqCtx, calls := teacher.WithCalls(f.life)
+	reqCtx, calls := teacher.WithCalls(f.bundle)
 	if err := f.pool.Submit(reqCtx, roundKey{st, calls}, req); err != nil {
+		f.endBundle()
 		return fmt.Errorf("generate: %w", err)
 	}
+	f.progress.inFlight.Add(1)
 	return nil
 }
 
-func (f *generateRoundsFn) emit(results []teacher.Result, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+func (f *generateRoundsFn) emit(ctx context.Context, results []teacher.Result, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	out := emitters{row: emitRow, tally: emitTally}
 	var fatal error
 	for _, r := range results {
@@ -133,6 +152,7 @@ func (f *generateRoundsFn) emit(results []teacher.Result, emitGen func(schemas.G
 		st, p := key.state, key.state.prompt
 		tallyCalls(emitTally, teacher.Result{Key: pendingPrompt{p, key.calls}, Request: r.Request, Response: r.Response})
 		emitTally(release.TallySamplingRounds, 1)
+		f.progress.requestDone()
 		if r.Err != nil {
 			if teacher.IsFatal(r.Err) {
 				fatal = errors.Join(fatal, r.Err)
@@ -156,8 +176,11 @@ func (f *generateRoundsFn) emit(results []teacher.Result, emitGen func(schemas.G
 		st.usage.Requests += key.calls.Counts().Requests
 		st.usage.PromptTokens += u.PromptTokens
 		st.usage.CompletionTokens += u.CompletionTokens
+		f.progress.samples.Add(int64(len(r.Response.Choices)))
 		if !r.Response.Cached {
 			tallyUsage(emitTally, model, u)
+			f.progress.tokens.Add(u.PromptTokens + u.CompletionTokens)
+			requestTokens.Update(ctx, u.PromptTokens+u.CompletionTokens)
 		}
 		hasRef := strings.TrimSpace(p.Answer) != ""
 		for _, c := range r.Response.Choices {
@@ -181,7 +204,9 @@ func (f *generateRoundsFn) emit(results []teacher.Result, emitGen func(schemas.G
 		}
 		f.finish(st, emitGen, emitTally)
 	}
+	requestsInFlight.Set(ctx, f.progress.inFlight.Load())
 	if fatal != nil {
+		f.endBundle()
 		return fmt.Errorf("generate: the run stops: %w", fatal)
 	}
 	return nil
@@ -212,7 +237,7 @@ func (f *generateRoundsFn) finish(st *roundsPrompt, emitGen func(schemas.Generat
 // generateStage is the generate DoFn for the recipe's sampling policy.
 func generateStage(r recipe.Recipe, teacherJSON []byte) any {
 	if r.Sampling.Policy == filters.PolicyAdaptive {
-		return &generateRoundsFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), Sampling: r.Sampling, S3Endpoint: r.Output.S3Endpoint}
+		return &generateRoundsFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), Sampling: r.Sampling, S3Endpoint: r.Output.S3Endpoint, Run: r.VersionRoot()}
 	}
-	return &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}
+	return &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint, Run: r.VersionRoot()}
 }

@@ -47,8 +47,8 @@ type scoreFn struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	done     []scored
-	life     context.Context
-	stop     context.CancelFunc
+	bundle   context.Context // from StartBundle to the end of the bundle
+	cancel   context.CancelFunc
 }
 
 // scored is one prompt back from the reward model.
@@ -76,14 +76,27 @@ func (f *scoreFn) Setup() error {
 		return err
 	}
 	f.slots = make(chan struct{}, max(cfg.MaxConcurrency, 1))
-	f.life, f.stop = context.WithCancel(context.Background())
 	return nil
 }
 
-func (f *scoreFn) Teardown() error {
-	if f.stop != nil {
-		f.stop()
+// StartBundle opens the bundle's context: no request outlives its bundle
+// (as in generateFn).
+func (f *scoreFn) StartBundle(_ func(schemas.Generation), _ func(release.Row), _ func(string, int64)) {
+	f.endBundle()
+	f.bundle, f.cancel = context.WithCancel(context.Background())
+}
+
+func (f *scoreFn) endBundle() {
+	if f.cancel != nil {
+		f.cancel()
+		f.wg.Wait()
+		f.ready() // results of a failed bundle are dropped
+		f.cancel = nil
 	}
+}
+
+func (f *scoreFn) Teardown() error {
+	f.endBundle()
 	return nil
 }
 
@@ -94,9 +107,10 @@ func (f *scoreFn) ProcessElement(ctx context.Context, g schemas.Generation, emit
 		return context.Cause(ctx)
 	}
 	f.wg.Add(1)
+	bundle := f.bundle
 	go func() {
 		defer f.wg.Done()
-		r := f.score(g)
+		r := f.score(bundle, g)
 		f.mu.Lock()
 		f.done = append(f.done, r)
 		f.mu.Unlock()
@@ -107,7 +121,9 @@ func (f *scoreFn) ProcessElement(ctx context.Context, g schemas.Generation, emit
 
 func (f *scoreFn) FinishBundle(emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	f.wg.Wait()
-	return f.emit(f.ready(), emitGen, emitRow, emitTally)
+	err := f.emit(f.ready(), emitGen, emitRow, emitTally)
+	f.endBundle()
+	return err
 }
 
 func (f *scoreFn) ready() []scored {
@@ -119,7 +135,7 @@ func (f *scoreFn) ready() []scored {
 }
 
 // score scores the samples of g worth scoring, all at once.
-func (f *scoreFn) score(g schemas.Generation) scored {
+func (f *scoreFn) score(ctx context.Context, g schemas.Generation) scored {
 	gr := filters.GradeSamples(g, f.verifier, f.tok, f.Sampling.Reasoning, f.Sampling.MaxResponseTokens)
 	out := scored{g: g}
 	if gr.Correct() == 0 {
@@ -142,7 +158,7 @@ func (f *scoreFn) score(g schemas.Generation) scored {
 			s := samples[i]
 			// The reward model reads the assistant turn as released.
 			turn, _ := filters.AssistantTurn(f.Sampling.Reasoning, s.Reasoning, s.Text)
-			res[j], errs[j] = f.client.ScoreDetail(f.life, g.Messages, turn)
+			res[j], errs[j] = f.client.ScoreDetail(ctx, g.Messages, turn)
 		}()
 	}
 	wg.Wait()
@@ -188,6 +204,7 @@ func (f *scoreFn) emit(results []scored, emitGen func(schemas.Generation), emitR
 		emitGen(r.g)
 	}
 	if fatal != nil {
+		f.endBundle()
 		return fmt.Errorf("reward: the run stops: %w", fatal)
 	}
 	return nil

@@ -32,6 +32,7 @@ func init() {
 	register.DoFn3x1[schemas.Generation, func(release.Row), func(string, int64), error](&selectFn{})
 	register.DoFn3x1[context.Context, release.Row, func(release.Part), error](&writePartsFn{})
 	register.DoFn4x1[context.Context, []byte, func(*string, *int64) bool, func(*release.Part) bool, error](&finalizeFn{})
+	register.DoFn3x0[context.Context, string, int64](&watchTalliesFn{})
 
 	register.Emitter1[schemas.Prompt]()
 	register.Emitter1[schemas.Generation]()
@@ -72,7 +73,7 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	if err != nil {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
-	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r, Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
+	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r.Rerunnable(), Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
 	if r.Refusal.Enabled {
 		info.Tables = append(slices.Clone(info.Tables), release.TableRefusal)
 	}
@@ -114,7 +115,9 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	}
 
 	rows := beam.Flatten(s, append(append(incRows, readRows, dupRows, contamRows, genRows, respRows), selRows...)...)
-	tallies := stats.SumPerKey(s, beam.Flatten(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally), selTally...)...))
+	allTallies := beam.Flatten(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally), selTally...)...)
+	beam.ParDo0(s.Scope("progress"), &watchTalliesFn{Run: r.VersionRoot()}, allTallies)
+	tallies := stats.SumPerKey(s, allTallies)
 	return WriteRelease(s, info, rows, tallies)
 }
 

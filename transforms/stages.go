@@ -234,6 +234,10 @@ func (f *decontamResponsesFn) ProcessElement(g schemas.Generation, emitGen func(
 // A failure of one prompt (rejected request, retries exhausted) becomes a
 // dead letter. A failure of the run (server down, bad key, token budget
 // spent) is returned, which stops the job: nothing partial is released.
+//
+// Requests run under a context of the bundle: it is cancelled when the
+// bundle finishes or fails, so no request outlives its bundle and keeps
+// spending tokens for results no one will emit.
 type generateFn struct {
 	// Teacher is the teacher.Config as JSON: its pass-through sampling
 	// fields are free-form, which Beam's schema coder for DoFns cannot hold.
@@ -241,11 +245,14 @@ type generateFn struct {
 	Input      recipe.InputConfig
 	K          int
 	S3Endpoint string
+	// Run names the run's Progress (its version root).
+	Run string
 
-	cfg  teacher.Config
-	pool *teacher.Pool
-	life context.Context // lives from Setup to Teardown; requests outlive ProcessElement
-	stop context.CancelFunc
+	cfg      teacher.Config
+	pool     *teacher.Pool
+	progress *Progress
+	bundle   context.Context // from StartBundle to the end of the bundle
+	cancel   context.CancelFunc
 }
 
 func (f *generateFn) Setup() error {
@@ -255,36 +262,55 @@ func (f *generateFn) Setup() error {
 	}
 	f.cfg = cfg
 	f.pool = teacher.NewPool(w, cfg.MaxConcurrency)
-	f.life, f.stop = context.WithCancel(context.Background())
+	f.progress = RunProgress(f.Run)
 	return nil
 }
 
-func (f *generateFn) Teardown() error {
-	if f.stop != nil {
-		f.stop()
+// StartBundle opens the bundle's context, ending any earlier bundle's
+// requests (a bundle that failed elsewhere in its stage never reaches
+// FinishBundle). Beam wants the emitters of ProcessElement here too.
+func (f *generateFn) StartBundle(_ func(schemas.Generation), _ func(release.Row), _ func(string, int64)) {
+	f.endBundle()
+	f.bundle, f.cancel = context.WithCancel(context.Background())
+}
+
+func (f *generateFn) endBundle() {
+	if f.cancel != nil {
+		f.cancel()
+		f.pool.Drain() // the requests end with their context; results are dropped
+		f.cancel = nil
 	}
+}
+
+func (f *generateFn) Teardown() error {
+	f.endBundle()
 	return nil
 }
 
 func (f *generateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	msgs := recipe.Conversation(p, f.Input)
-	reqCtx, calls := teacher.WithCalls(f.life) // books the HTTP requests this prompt costs
+	reqCtx, calls := teacher.WithCalls(f.bundle) // books the HTTP requests this prompt costs
 	if err := f.pool.Submit(reqCtx, pendingPrompt{p, calls}, f.cfg.NewRequest(msgs, f.K)); err != nil {
+		f.endBundle()
 		return fmt.Errorf("generate: %w", err)
 	}
-	return f.emit(f.pool.Ready(), emitGen, emitRow, emitTally)
+	f.progress.inFlight.Add(1)
+	return f.emit(ctx, f.pool.Ready(), emitGen, emitRow, emitTally)
 }
 
-func (f *generateFn) FinishBundle(emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
-	return f.emit(f.pool.Drain(), emitGen, emitRow, emitTally)
+func (f *generateFn) FinishBundle(ctx context.Context, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+	err := f.emit(ctx, f.pool.Drain(), emitGen, emitRow, emitTally)
+	f.endBundle()
+	return err
 }
 
-func (f *generateFn) emit(results []teacher.Result, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+func (f *generateFn) emit(ctx context.Context, results []teacher.Result, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	out := emitters{row: emitRow, tally: emitTally}
 	var fatal error
 	for _, r := range results {
 		p := r.Key.(pendingPrompt).prompt
 		tallyCalls(emitTally, r)
+		f.progress.requestDone()
 		if r.Err != nil {
 			if teacher.IsFatal(r.Err) {
 				fatal = errors.Join(fatal, r.Err)
@@ -313,9 +339,18 @@ func (f *generateFn) emit(results []teacher.Result, emitGen func(schemas.Generat
 		emitTally("samples", int64(len(g.Samples)))
 		emitTally(release.TallySamplingPrompts, 1)
 		emitTally(release.TallySamplingMax, int64(f.K))
+		f.progress.samples.Add(int64(len(g.Samples)))
+		if !g.Cached {
+			tokens := g.Usage.PromptTokens + g.Usage.CompletionTokens
+			f.progress.tokens.Add(tokens)
+			requestTokens.Update(ctx, tokens)
+		}
 		emitGen(g)
 	}
+	requestsInFlight.Set(ctx, f.progress.inFlight.Load())
 	if fatal != nil {
+		// Stop the bundle's other requests now: the run is over.
+		f.endBundle()
 		return fmt.Errorf("generate: the run stops: %w", fatal)
 	}
 	return nil

@@ -28,7 +28,6 @@ import (
 )
 
 var (
-	runnerName = flag.String("runner", "prism", "Beam runner: "+transforms.RunnerNames)
 	inputPath  = flag.String("input", "", "records: a local path, glob or s3:// URL of JSONL or Parquet")
 	idField    = flag.String("id_field", "id", "field holding the record id (records without one get a hash of their text)")
 	textField  = flag.String("text_field", "prompt", "field holding the text to check (a string, or a list of {role, content} messages)")
@@ -39,6 +38,7 @@ var (
 	s3Endpoint = flag.String("s3_endpoint", "", "S3-compatible endpoint for s3:// URLs; credentials from the AWS environment variables")
 	shardRows  = flag.Int64("shard_rows", 100_000, "most records in one clean or flagged shard")
 	verbose    = flag.Bool("verbose", false, "log the runner's progress")
+	runnerName = flag.String("runner", "prism", transforms.RunnerNames)
 )
 
 func main() {
@@ -71,12 +71,15 @@ func run(ctx context.Context) error {
 		ShardBytes: r.Output.ShardBytes,
 	}
 	job.Mapping.ID, job.Mapping.Text = *idField, *textField
-	p, s := beam.NewPipelineWithRoot()
-	if err := transforms.Decontaminate(s, job, release.CodeRevision()); err != nil {
-		return err
-	}
 	execute, err := transforms.Runner(*runnerName)
 	if err != nil {
+		return err
+	}
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: flags are written --name=value, and every flag after a stray word is ignored", flag.Arg(0))
+	}
+	p, s := beam.NewPipelineWithRoot()
+	if err := transforms.Decontaminate(s, job, release.CodeRevision()); err != nil {
 		return err
 	}
 	if _, err := execute(ctx, p); err != nil {

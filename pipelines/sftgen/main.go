@@ -28,6 +28,10 @@ import (
 	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
+// beamFlags are the flags Beam's packages defined before ours: --help
+// shows them apart.
+var beamFlags = flagNames()
+
 var (
 	runnerName   = flag.String("runner", "prism", "Beam runner: "+transforms.RunnerNames)
 	recipePath   = flag.String("recipe", "", "YAML recipe; flags override its fields")
@@ -53,9 +57,11 @@ var (
 	verbose      = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
 	waitLease    = flag.Duration("wait_for_lease", 0, "how long to wait while another run holds the dataset's lease; 0 fails at once (recipe output.wait_for_lease)")
 	leaseTTL     = flag.Duration("lease_ttl", 0, "how long the dataset lease lives unrenewed: how long a killed run keeps others out (recipe output.lease_ttl, default 2m)")
+	progressTick = flag.Duration("progress_every", 5*time.Second, "how often to print the progress line on stderr; 0 turns it off")
 )
 
 func main() {
+	flag.Usage = usage
 	flag.Parse()
 	beam.Init()
 	if !*verbose {
@@ -73,6 +79,10 @@ func main() {
 }
 
 func run(ctx context.Context) (err error) {
+	execute, err := checkCommandLine()
+	if err != nil {
+		return err
+	}
 	r, err := recipeFromFlags()
 	if err != nil {
 		return err
@@ -126,13 +136,13 @@ func run(ctx context.Context) (err error) {
 	if err := transforms.SFTGen(s, r, release.CodeRevision()); err != nil {
 		return err
 	}
-	execute, err := transforms.Runner(*runnerName)
-	if err != nil {
-		return err
-	}
+	progress := transforms.RunProgress(r.VersionRoot())
+	stopProgress := watchProgress(os.Stderr, progress, *progressTick, r.DryRun)
 	if _, err := execute(ctx, p); err != nil {
+		stopProgress("got as far as")
 		return runError(err)
 	}
+	stopProgress("done")
 	if r.DryRun {
 		d, err := release.ReadDryRun(ctx, r)
 		if err != nil {

@@ -165,18 +165,27 @@ func (r Recipe) UsesSimTeacher() bool { return r.Teacher.Model == SimTeacher && 
 // error naming the key and its line. It does not validate: flags may still
 // change the recipe, so call Validate after applying them.
 func Load(path string) (Recipe, error) {
-	r := Default()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return r, fmt.Errorf("recipe: %w", err)
+		return Default(), fmt.Errorf("recipe: %w", err)
 	}
+	r, err := parse(data)
+	if err != nil {
+		return r, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// parse reads a YAML recipe over Default; unknown keys are an error.
+func parse(data []byte) (Recipe, error) {
+	r := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) { // an empty recipe is the defaults
-		return r, fmt.Errorf("recipe %s: %s", path, friendlyYAMLError(err))
+		return r, errors.New(friendlyYAMLError(err))
 	}
 	if err := r.migrate(); err != nil {
-		return r, fmt.Errorf("recipe %s: %w", path, err)
+		return r, err
 	}
 	return r, nil
 }

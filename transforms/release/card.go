@@ -89,6 +89,8 @@ func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	if m.CacheHits > 0 {
 		fmt.Fprintf(&b, "%d prompts were answered from the response cache at no cost.\n\n", m.CacheHits)
 	}
+	fmt.Fprintf(&b, "HTTP requests: %d (%d answered 429). Retries: %s. Response cache: %d samples found, %d missing, %d errors.\n\n",
+		m.HTTPRequests, m.RateLimited, retriesText(m.Retries), m.Cache.Hits, m.Cache.Misses, m.Cache.Errors)
 
 	b.WriteString("## Decontamination\n\n")
 	fmt.Fprintf(&b, "Prompts were checked before any teacher call, and every response after, against %d benchmark sets ", len(m.Benchmarks))
@@ -165,4 +167,16 @@ func shortHash(s string) string {
 		return hexDigits[:12]
 	}
 	return hexDigits
+}
+
+// retriesText lists retries by cause, "none" when there were none.
+func retriesText(r map[string]int64) string {
+	if len(r) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, cause := range sortedKeys(r) {
+		parts = append(parts, fmt.Sprintf("%d %s", r[cause], strings.ReplaceAll(cause, "_", " ")))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -77,8 +77,25 @@ type Manifest struct {
 	Cost map[string]float64 `json:"cost,omitempty"`
 	// CacheHits counts prompts whose samples all came from the cache.
 	CacheHits int64 `json:"cache_hits"`
+	// HTTPRequests counts requests sent to the teacher (retries
+	// included); Retries counts retries by cause (rate_limited,
+	// server_error, transport); RateLimited counts 429 answers. They sum
+	// the teacher's token_usage over its models.
+	HTTPRequests int64            `json:"http_requests"`
+	Retries      map[string]int64 `json:"retries"`
+	RateLimited  int64            `json:"rate_limited"`
+	// Cache counts samples looked up in the response cache.
+	Cache CacheCounts `json:"cache"`
 	// Curation is what the stage after verification did (curation.go).
 	Curation
+}
+
+// CacheCounts counts samples looked up in the response cache: found,
+// missing, and lookups or writes that failed (each costs a rerun a call).
+type CacheCounts struct {
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
+	Errors int64 `json:"errors"`
 }
 
 // PublishSFTGen checks that the fates reconcile, then writes the dataset
@@ -149,6 +166,7 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 		Difficulty: map[string]int64{},
 		Skills:     map[string]int64{},
 		CacheHits:  t["cache:hits"],
+		Retries:    map[string]int64{},
 	}
 	models := map[string]bool{}
 	for k, v := range t {
@@ -163,6 +181,15 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 			m.Difficulty[rest] += v
 		case "skill":
 			m.Skills[rest] += v
+		case "cache_samples":
+			switch rest {
+			case "hits":
+				m.Cache.Hits += v
+			case "misses":
+				m.Cache.Misses += v
+			case "errors":
+				m.Cache.Errors += v
+			}
 		case "tokens":
 			i := strings.LastIndex(rest, ":")
 			model, what := rest[:i], rest[i+1:]
@@ -199,6 +226,12 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 	}
 	for model := range models {
 		m.TeacherModels = append(m.TeacherModels, model)
+		u := m.TokenUsage[model]
+		m.HTTPRequests += u.Requests
+		m.RateLimited += u.RateLimited
+		for cause, v := range u.Retries {
+			m.Retries[cause] += v
+		}
 	}
 	if len(m.TeacherModels) == 0 && r.Teacher.Model != "" {
 		m.TeacherModels = []string{r.Teacher.Model}
