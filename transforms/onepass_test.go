@@ -335,3 +335,78 @@ func deref(p *float64) any {
 	}
 	return *p
 }
+
+// policyRun is what one run over the recordings spent and kept.
+type policyRun struct {
+	kept, completion, samples int64
+	m                         release.Manifest
+}
+
+func (p policyRun) tokensPerKept() float64 { return float64(p.completion) / float64(p.kept) }
+
+// runPolicy runs the recordings (k = 8, m = 1, p = 1, no reward model)
+// under a sampling policy, with a fresh replay teacher.
+func runPolicy(tb testing.TB, policy string) policyRun {
+	tb.Helper()
+	run := startRecordedRun(tb, nil)
+	r := run.recipe(tb)
+	r.Reward.URL, r.Reward.Model = "", ""
+	r.Sampling.Policy = policy
+	if err := r.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := runRecipe(tb, r); err != nil {
+		tb.Fatal(err)
+	}
+	m := readManifest(tb, r)
+	if err := m.Counts.Reconcile(); err != nil {
+		tb.Fatal(err)
+	}
+	var completion int64
+	for _, u := range m.TokenUsage {
+		completion += u.CompletionTokens
+	}
+	return policyRun{kept: m.Counts.PromptsKept, completion: completion, samples: m.Counts.SamplesGenerated, m: m}
+}
+
+// TestSFTGenAdaptiveOnRecordings runs the recordings through the real
+// graph under fixed k = 8 and under adaptive sampling (rounds of 2) and
+// holds the goal on what the teacher reported: at least 30 % fewer
+// completion tokens per kept prompt, with at least 98 % of the prompts
+// kept; the manifest books the samples and tokens saved.
+func TestSFTGenAdaptiveOnRecordings(t *testing.T) {
+	fixed, adaptive := runPolicy(t, filters.PolicyFixed), runPolicy(t, filters.PolicyAdaptive)
+	saved := 1 - adaptive.tokensPerKept()/fixed.tokensPerKept()
+	keptShare := float64(adaptive.kept) / float64(fixed.kept)
+	t.Logf("fixed: %d kept, %d samples, %.0f completion tokens per kept prompt; adaptive: %d kept, %d samples, %.0f per kept prompt: %.1f%% fewer, %.1f%% of the prompts kept",
+		fixed.kept, fixed.samples, fixed.tokensPerKept(), adaptive.kept, adaptive.samples, adaptive.tokensPerKept(), 100*saved, 100*keptShare)
+	if saved < 0.30 || keptShare < 0.98 {
+		t.Errorf("adaptive saved %.1f%% of the tokens per kept prompt and kept %.1f%% of the prompts; goal >= 30%% and >= 98%%", 100*saved, 100*keptShare)
+	}
+	s := adaptive.m.Sampling
+	if s.Policy != filters.PolicyAdaptive || s.SamplesDrawn != adaptive.samples || s.SamplesSaved != fixed.samples-adaptive.samples || s.StoppedEarly == 0 || s.TokensSavedEstimate <= 0 {
+		t.Errorf("manifest sampling %+v; want the %d samples not drawn booked", s, fixed.samples-adaptive.samples)
+	}
+	if f := fixed.m.Sampling; f.SamplesSaved != 0 || f.SamplesDrawn != f.MaxSamples {
+		t.Errorf("fixed run books savings: %+v", f)
+	}
+}
+
+// BenchmarkSFTGenAdaptiveVsFixed reports, side by side in one run, the
+// completion tokens per kept prompt and the prompts kept of fixed k = 8
+// and adaptive sampling over the recordings (the teacher's own usage
+// counts, whole Prism runs).
+//
+//	go test ./transforms -run '^$' -bench AdaptiveVsFixed -benchtime 1x
+func BenchmarkSFTGenAdaptiveVsFixed(b *testing.B) {
+	var fixed, adaptive policyRun
+	for b.Loop() {
+		fixed, adaptive = runPolicy(b, filters.PolicyFixed), runPolicy(b, filters.PolicyAdaptive)
+	}
+	b.ReportMetric(fixed.tokensPerKept(), "fixed-tokens/kept")
+	b.ReportMetric(adaptive.tokensPerKept(), "adaptive-tokens/kept")
+	b.ReportMetric(100*(1-adaptive.tokensPerKept()/fixed.tokensPerKept()), "%tokens-saved")
+	b.ReportMetric(float64(fixed.kept), "fixed-kept")
+	b.ReportMetric(float64(adaptive.kept), "adaptive-kept")
+	b.ReportMetric(float64(adaptive.samples)/float64(fixed.samples), "samples-ratio")
+}
