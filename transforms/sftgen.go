@@ -29,7 +29,6 @@ func init() {
 	register.DoFn4x1[schemas.Prompt, func(schemas.Prompt), func(release.Row), func(string, int64), error](&decontamPromptsFn{})
 	register.DoFn5x1[context.Context, schemas.Prompt, func(schemas.Generation), func(release.Row), func(string, int64), error](&generateFn{})
 	register.DoFn4x1[schemas.Generation, func(schemas.Generation), func(release.Row), func(string, int64), error](&decontamResponsesFn{})
-	register.DoFn3x1[schemas.Generation, func(release.Row), func(string, int64), error](&selectFn{})
 	register.DoFn3x1[context.Context, release.Row, func(release.Part), error](&writePartsFn{})
 	register.DoFn4x1[context.Context, []byte, func(*string, *int64) bool, func(*release.Part) bool, error](&finalizeFn{})
 	register.DoFn3x0[context.Context, string, int64](&watchTalliesFn{})
