@@ -225,7 +225,7 @@ func Curate(g schemas.Generation, gr GradedSamples, cfg CurateConfig) Curation {
 	out.Estimate = cfg.Difficulty.Estimate(gr.Correct(), drawn)
 	est := out.Estimate
 	reject := func(reason, detail string) Curation {
-		out.Rejection = &schemas.Rejection{PromptID: p.ID, Stage: "verify", Reason: reason, Detail: detail, Source: p.Source, Line: int64(p.Line)}
+		out.Rejection = &schemas.Rejection{PromptID: p.ID, Stage: "verify", Reason: reason, Detail: detail, Source: p.Source, Line: int64(p.Line), Skills: p.Skills}
 		return out
 	}
 	if gr.Count[VerdictUngraded] > 0 {
@@ -265,6 +265,7 @@ func Curate(g schemas.Generation, gr GradedSamples, cfg CurateConfig) Curation {
 			Skills: skills, Difficulty: est.Difficulty, PassRate: est.PassRate, Source: p.Source,
 			TeacherModel: s.Model, SampleIndex: int32(s.Index), Reward: c.Reward, ResponseTokens: int32(gr.Tokens[i]),
 			PassRateLow: est.PassRateLow, PassRateHigh: est.PassRateHigh, SamplesDrawn: int32(drawn), SourceDifficulty: p.SourceDifficulty,
+			Weight: p.Weight, Synthesized: p.Synthesized,
 		})
 	}
 	for _, pick := range rank.Pairs {
@@ -283,6 +284,7 @@ func Curate(g schemas.Generation, gr GradedSamples, cfg CurateConfig) Curation {
 			ChosenReward: pick.Chosen.Reward, RejectedReward: pick.Rejected.Reward,
 			ChosenTokens: int32(gr.Tokens[ci]), RejectedTokens: int32(gr.Tokens[wi]),
 			PassRateLow: est.PassRateLow, PassRateHigh: est.PassRateHigh, SamplesDrawn: int32(drawn), SourceDifficulty: p.SourceDifficulty,
+			Weight: p.Weight, Synthesized: p.Synthesized,
 		})
 	}
 	if out.RLVRExcluded == "" {
@@ -291,7 +293,7 @@ func Curate(g schemas.Generation, gr GradedSamples, cfg CurateConfig) Curation {
 			GroundTruth: ReferenceAnswer(p.Answer), // the final answer, even if the reader kept a whole solution
 			Solution:    p.Solution, Skills: skills, Difficulty: est.Difficulty, PassRate: est.PassRate, Source: p.Source,
 			PassRateLow: est.PassRateLow, PassRateHigh: est.PassRateHigh, SamplesDrawn: int32(drawn), Correct: int32(est.Correct),
-			SourceDifficulty: p.SourceDifficulty,
+			SourceDifficulty: p.SourceDifficulty, Weight: p.Weight, Synthesized: p.Synthesized,
 		})
 	}
 	if rf := cfg.Refusal; rf.Enabled && est.Correct == 0 && drawn >= rf.MinSamples && gr.Incorrect() > 0 {

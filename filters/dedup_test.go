@@ -7,21 +7,7 @@ import "testing"
 // different dedup texts; copies that differ only in spacing, case or
 // Unicode form must get the same one.
 func TestDedupTextKeepsProblemsApart(t *testing.T) {
-	apart := [][2]string{
-		{"Compute 4-(-1).", "Compute (-4)+(-1)."},
-		{"Factor x^2+5x+6.", "Factor x^2-5x+6."},
-		{"What is 12÷4?", "What is 12×4?"},
-		{"Evaluate 2^{10}.", "Evaluate 2^{-10}."},
-		{"Is 7 > 5?", "Is 7 < 5?"},
-		{"Find $\\sqrt{16}$.", "Find $\\sqrt[3]{16}$."},
-		{"Compute \\sin(\\pi/2).", "Compute \\cos(\\pi/2)."},
-		{"What is 3*4?", "What is 3+4?"},
-		{"What is 12 3?", "What is 123?"},
-		{"Solve x = 2.5", "Solve x = 25"},
-		{"What is -5 + 3?", "What is 5 + 3?"},
-		{"Compute e^{x}", "Compute e_{x}"},
-		{"Is 7 ≥ 5?", "Is 7 ≤ 5?"},
-	}
+	apart := problemsApart
 	for _, p := range apart {
 		if a, b := DedupText(p[0]), DedupText(p[1]); a == b {
 			t.Errorf("%q and %q merged (both %q)", p[0], p[1], a)
@@ -40,4 +26,23 @@ func TestDedupTextKeepsProblemsApart(t *testing.T) {
 			t.Errorf("%q and %q not merged: %q vs %q", p[0], p[1], a, b)
 		}
 	}
+}
+
+// problemsApart are pairs of different problems that differ only in an
+// operator, a sign, a digit, an exponent, a relation or a LaTeX command:
+// neither exact nor near-duplicate removal may merge them.
+var problemsApart = [][2]string{
+	{"Compute 4-(-1).", "Compute (-4)+(-1)."},
+	{"Factor x^2+5x+6.", "Factor x^2-5x+6."},
+	{"What is 12÷4?", "What is 12×4?"},
+	{"Evaluate 2^{10}.", "Evaluate 2^{-10}."},
+	{"Is 7 > 5?", "Is 7 < 5?"},
+	{"Find $\\sqrt{16}$.", "Find $\\sqrt[3]{16}$."},
+	{"Compute \\sin(\\pi/2).", "Compute \\cos(\\pi/2)."},
+	{"What is 3*4?", "What is 3+4?"},
+	{"What is 12 3?", "What is 123?"},
+	{"Solve x = 2.5", "Solve x = 25"},
+	{"What is -5 + 3?", "What is 5 + 3?"},
+	{"Compute e^{x}", "Compute e_{x}"},
+	{"Is 7 ≥ 5?", "Is 7 ≤ 5?"},
 }

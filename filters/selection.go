@@ -69,7 +69,7 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 	out := Outcome{Graded: map[string]int{}}
 	reject := func(reason, detail string) Outcome {
 		out.Difficulty = Difficulty(0)
-		out.Rejection = &schemas.Rejection{PromptID: p.ID, Stage: "verify", Reason: reason, Detail: detail, Source: p.Source, Line: int64(p.Line)}
+		out.Rejection = &schemas.Rejection{PromptID: p.ID, Stage: "verify", Reason: reason, Detail: detail, Source: p.Source, Line: int64(p.Line), Skills: p.Skills}
 		return out
 	}
 	if strings.TrimSpace(p.Answer) == "" {
@@ -135,6 +135,8 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 			Source:       p.Source,
 			TeacherModel: c.sample.Model,
 			SampleIndex:  int32(c.sample.Index),
+			Weight:       p.Weight,
+			Synthesized:  p.Synthesized,
 		})
 	}
 	for i := 0; i < s.MaxPairs && i < len(correct) && i < len(wrong); i++ {
@@ -157,6 +159,8 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 			RejectedVerdict:   w.verdict.Reason,
 			ChosenIndex:       int32(c.sample.Index),
 			RejectedIndex:     int32(w.sample.Index),
+			Weight:            p.Weight,
+			Synthesized:       p.Synthesized,
 		})
 	}
 	if passRate < 1 {
@@ -169,6 +173,8 @@ func Select(g schemas.Generation, v Verifier, s SelectionConfig) Outcome {
 			Difficulty:  out.Difficulty,
 			PassRate:    passRate,
 			Source:      p.Source,
+			Weight:      p.Weight,
+			Synthesized: p.Synthesized,
 		})
 	}
 	return out

@@ -46,6 +46,11 @@ type Prompt struct {
 	// SourceDifficulty is the input's own difficulty label (MATH "level"),
 	// when it has one (input.difficulty_field).
 	SourceDifficulty string `json:"source_difficulty,omitempty"`
+	// Weight is the prompt's STAT-Sel sampling weight when the run has a
+	// skill profile; nil otherwise.
+	Weight *float64 `json:"weight,omitempty"`
+	// Synthesized marks a problem STAT-Syn wrote for a missing skill.
+	Synthesized bool `json:"synthesized,omitempty"`
 }
 
 // Sample is one response drawn from the teacher for a prompt.
@@ -103,6 +108,10 @@ type SFTExample struct {
 	SamplesDrawn int32   `json:"samples_drawn" parquet:"samples_drawn"`
 	// SourceDifficulty is the input's own difficulty label ("" if none).
 	SourceDifficulty string `json:"source_difficulty" parquet:"source_difficulty"`
+	// Weight is the STAT-Sel sampling weight (null without a skill
+	// profile); Synthesized marks a STAT-Syn problem.
+	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
+	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
 }
 
 // PreferencePair is one released preference row in TRL's conversational form:
@@ -139,6 +148,9 @@ type PreferencePair struct {
 	SamplesDrawn   int32   `json:"samples_drawn" parquet:"samples_drawn"`
 	// SourceDifficulty is the input's own difficulty label ("" if none).
 	SourceDifficulty string `json:"source_difficulty" parquet:"source_difficulty"`
+	// Weight and Synthesized: as in SFTExample.
+	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
+	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
 }
 
 // RLVRExample is one released row for reinforcement learning with verifiable
@@ -164,6 +176,9 @@ type RLVRExample struct {
 	SamplesDrawn     int32   `json:"samples_drawn" parquet:"samples_drawn"`
 	Correct          int32   `json:"correct" parquet:"correct"`
 	SourceDifficulty string  `json:"source_difficulty" parquet:"source_difficulty"`
+	// Weight and Synthesized: as in SFTExample.
+	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
+	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
 }
 
 // RefusalExample is one released R-Tuning row (table "refusal", off by
@@ -195,6 +210,9 @@ type Rejection struct {
 	Detail   string `json:"detail" parquet:"detail"`
 	Source   string `json:"source" parquet:"source"`
 	Line     int64  `json:"line" parquet:"line"`
+	// Skills are the prompt's skills when it was tagged before it was
+	// rejected (what the teacher could not do is worth knowing per skill).
+	Skills []string `json:"skills,omitempty" parquet:"skills,list"`
 }
 
 // DeadLetter records an input record that could not be processed at all:

@@ -90,6 +90,10 @@ type SimConfig struct {
 	// QuotaAfter with OpenAI's 429 insufficient_quota, without
 	// Retry-After: the account's credit is spent.
 	QuotaAfter int64
+	// InvalidTagRate is the fraction of skill-tag answers that break the
+	// protocol (a skill outside the catalogue, or prose instead of JSON),
+	// decided per request, so a retry may succeed.
+	InvalidTagRate float64
 }
 
 // SimStats is what the simulated teacher measured, server side.
@@ -148,6 +152,8 @@ type simRequest struct {
 	MaxTokens int               `json:"max_tokens"`
 	Seed      *int64            `json:"seed"`
 	Stream    bool              `json:"stream"`
+	// ResponseFormat is set on the skills protocol's requests.
+	ResponseFormat *simResponseFormat `json:"response_format"`
 }
 
 // StartSim starts the simulated teacher on 127.0.0.1 at a free port. Its
@@ -494,10 +500,17 @@ func sampleRNG(simSeed int64, reqSeed *int64, prompt string, index, purpose int)
 
 // simulate is the simulated teacher's generator.
 func (s *Sim) simulate(prompt string, req *simRequest, n int) ([]string, error) {
+	if req.ResponseFormat != nil && req.ResponseFormat.Type == "json_schema" {
+		return s.skillAnswer(prompt, req, n)
+	}
 	var sol Solution
 	known := false
 	if s.cfg.Solve != nil {
 		sol, known = s.cfg.Solve(prompt)
+	}
+	if !known {
+		text, _, _ := strings.Cut(prompt, "\n\n") // the problem before the instruction
+		sol, known = simSolveSynthesized(text)
 	}
 	out := make([]string, n)
 	for i := range n {

@@ -70,12 +70,13 @@ func (f *curateFn) ProcessElement(g schemas.Generation, emitRow func(release.Row
 	emitTally("difficulty:"+c.Estimate.Difficulty, 1)
 	for _, s := range g.Prompt.Skills {
 		emitTally("skill:"+s, 1)
+		emitTally(release.CoverageKey(s, c.Estimate.Difficulty), 1)
 	}
 	if c.RLVRExcluded != "" {
 		emitTally(release.TallyRLVRExcluded+c.RLVRExcluded, 1)
 	}
 	if c.NearDuplicates > 0 {
-		emitTally(release.TallyNearDuplicates, int64(c.NearDuplicates))
+		emitTally(release.TallyNearIdentical, int64(c.NearDuplicates))
 	}
 	for _, r := range c.SFT {
 		emitTally(release.LengthKey("sft", int(r.ResponseTokens)), 1)

@@ -87,6 +87,10 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 
 	src := beam.Reshuffle(s, beam.CreateList(s, sources))
 	prompts, readRows, readTally := beam.ParDo3(s.Scope("read"), &readPromptsFn{Mapping: r.Input.Mapping, S3Endpoint: r.Output.S3Endpoint}, src)
+	prompts, skillRows, skillTally, err := addSynthesized(s, r, string(teacherJSON), prompts) // STAT-Syn problems join the input
+	if err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
 
 	var incRows, incTally []beam.PCollection
 	if r.Output.Incremental {
@@ -101,11 +105,17 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 
 	ds := s.Scope("dedup")
 	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
+	unique, nearRows, nearTally := nearDupGraph(ds, r.Dedup, unique)
 
 	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, unique)
 	if r.DryRun {
-		return dryRunGraph(s, r, teacherJSON, clean, append(incTally, readTally, dupTally, contamTally)...)
+		return dryRunGraph(s, r, teacherJSON, clean, append(append(incTally, readTally, dupTally, contamTally), nearTally...)...)
 	}
+	clean, tagRows, tagTally, err := tagSkills(s, r, &info, string(teacherJSON), clean)
+	if err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
+	incRows, incTally = append(append(incRows, skillRows...), tagRows...), append(append(incTally, skillTally...), tagTally...)
 	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), generateStage(r, teacherJSON), clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
 	selRows, selTally, err := curationStages(s, r, teacherJSON, checked)
@@ -113,8 +123,8 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 		return fmt.Errorf("sftgen: %w", err)
 	}
 
-	rows := beam.Flatten(s, append(append(incRows, readRows, dupRows, contamRows, genRows, respRows), selRows...)...)
-	allTallies := beam.Flatten(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally), selTally...)...)
+	rows := beam.Flatten(s, append(append(append(incRows, readRows, dupRows, contamRows, genRows, respRows), selRows...), nearRows...)...)
+	allTallies := beam.Flatten(s, append(append(append(incTally, readTally, dupTally, contamTally, genTally, respTally), selTally...), nearTally...)...)
 	beam.ParDo0(s.Scope("progress"), &watchTalliesFn{Run: r.VersionRoot()}, allTallies)
 	tallies := stats.SumPerKey(s, allTallies)
 	return WriteRelease(s, info, rows, tallies)

@@ -109,6 +109,8 @@ func checkRelease(t *testing.T, r recipe.Recipe) release.Manifest {
 				continue
 			}
 			rows = pf.NumRows()
+		} else if strings.HasSuffix(f.Path, ".yaml") && len(data) > 0 {
+			rows = 1 // a document table: one row, the whole file
 		} else {
 			rows = int64(strings.Count(string(data), "\n"))
 		}

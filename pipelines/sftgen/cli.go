@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"net"
@@ -95,8 +96,18 @@ func checkCommandLine() (transforms.Execute, error) {
 		return nil, fmt.Errorf("job service at --endpoint=%s is unreachable: %v", *jobopts.Endpoint, err)
 	}
 	conn.Close()
-	if env := strings.ToLower(*jobopts.EnvironmentType); env != "" && env != "loopback" {
-		fmt.Fprintf(os.Stderr, "sftgen: workers run in other processes (--environment_type=%s): watch progress in the runner's UI (Beam metrics, namespace sftgen)\n", env)
+	if !workersInProcess() {
+		fmt.Fprintf(os.Stderr, "sftgen: workers run in other processes (--environment_type=%s): no progress line here; watch the runner's UI (Beam metrics, namespace sftgen)\n", cmp.Or(*jobopts.EnvironmentType, "DOCKER, Beam's default"))
 	}
 	return execute, nil
+}
+
+// workersInProcess reports whether the job's workers run in this process,
+// where the progress line can read their counters: the embedded runner, or
+// a job service with LOOPBACK workers.
+func workersInProcess() bool {
+	if *runnerName == "prism" && *jobopts.Endpoint == "" {
+		return true
+	}
+	return jobopts.IsLoopback() // empty means DOCKER to Beam's portable runners
 }

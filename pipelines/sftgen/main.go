@@ -59,6 +59,9 @@ var (
 	teacherCache = flag.String("teacher_cache", "", "response cache: a local directory or s3:// URL, or off (recipe teacher.cache_dir; default <output>/.cache/teacher)")
 	verbose      = flag.Bool("verbose", false, "log the runner's progress (Prism job and worker messages)")
 	waitLease    = flag.Duration("wait_for_lease", 0, "how long to wait while another run holds the dataset's lease; 0 fails at once (recipe output.wait_for_lease)")
+	skillProfile = flag.String("skill_profile", "", "a student's missing-skill profile from pipelines/skillgap: STAT-Sel weights and STAT-Syn problems for its missing skills (recipe skills.profile)")
+	skillsTag    = flag.Bool("skills_tag", false, "have the teacher tag every prompt with 1-3 catalogue skills, one short request per prompt (recipe skills.tag)")
+	skillsCat    = flag.String("skills_catalogue", "", "skill catalogue YAML to tag with, taken as is; default: induced from a sample of prompts (recipe skills.catalogue)")
 	leaseTTL     = flag.Duration("lease_ttl", 0, "how long the dataset lease lives unrenewed: how long a killed run keeps others out (recipe output.lease_ttl, default 2m)")
 	progressTick = flag.Duration("progress_every", 5*time.Second, "how often to print the progress line on stderr; 0 turns it off")
 )
@@ -140,7 +143,7 @@ func run(ctx context.Context) (err error) {
 		return err
 	}
 	progress := transforms.RunProgress(r.VersionRoot())
-	stopProgress := watchProgress(os.Stderr, progress, *progressTick, r.DryRun)
+	stopProgress := watchProgress(os.Stderr, progress, *progressTick, r.DryRun || !workersInProcess())
 	if _, err := execute(ctx, p); err != nil {
 		stopProgress("got as far as")
 		return runError(err)
@@ -202,6 +205,9 @@ func recipeFromFlags() (recipe.Recipe, error) {
 	apply("incremental", func() { r.Output.Incremental = *incremental })
 	apply("wait_for_lease", func() { r.Output.WaitForLease = *waitLease })
 	apply("lease_ttl", func() { r.Output.LeaseTTL = *leaseTTL })
+	apply("skill_profile", func() { r.Skills.Profile = *skillProfile })
+	apply("skills_tag", func() { r.Skills.Tag = *skillsTag })
+	apply("skills_catalogue", func() { r.Skills.Catalogue = *skillsCat })
 	r.DryRun = isDryRun()
 	// r.Resolve runs once the dataset's lease is held (HoldDataset), so a
 	// default version is the time the run got it.

@@ -34,6 +34,7 @@ type Recipe struct {
 	Input    InputConfig    `yaml:"input" json:"input"`
 	Teacher  teacher.Config `yaml:"teacher" json:"teacher"`
 	Sampling SamplingConfig `yaml:"sampling" json:"sampling"`
+	Dedup    DedupConfig    `yaml:"dedup" json:"dedup"`
 	Decontam DecontamConfig `yaml:"decontam" json:"decontam"`
 	Output   OutputConfig   `yaml:"output" json:"output"`
 	// Reward, Difficulty, RLVR and Refusal shape the stage after
@@ -42,6 +43,7 @@ type Recipe struct {
 	Difficulty filters.DifficultyConfig `yaml:"difficulty" json:"difficulty"`
 	RLVR       filters.RLVRConfig       `yaml:"rlvr" json:"rlvr"`
 	Refusal    filters.RefusalConfig    `yaml:"refusal" json:"refusal"`
+	Skills   SkillsConfig   `yaml:"skills" json:"skills"`
 	// DryRun (--dry_run) reads, deduplicates and decontaminates, then
 	// forecasts the teacher's requests and tokens instead of calling it.
 	DryRun bool `yaml:"-" json:"-"`
@@ -146,8 +148,10 @@ func Default() Recipe {
 		Input:    InputConfig{Path: "builtin:arithmetic?n=200", Mapping: input.DefaultMapping(), Instruction: DefaultInstruction},
 		Teacher:  t,
 		Sampling: SamplingConfig{SamplesPerPrompt: 4, MaxCorrect: 1, MaxPairs: 1, Verifier: "math", Reasoning: filters.ReasoningInline},
+		Dedup:    DefaultDedup(),
 		Decontam: DecontamConfig{Config: decontam.DefaultConfig()},
 		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
+		Skills:   DefaultSkills(),
 	}
 	r.Sampling.CurationFields = DefaultCurationFields()
 	r.Reward, r.Difficulty, r.RLVR, r.Refusal = teacher.DefaultRewardConfig(), filters.DefaultDifficultyConfig(), filters.DefaultRLVRConfig(), filters.DefaultRefusalConfig()
@@ -258,6 +262,7 @@ func (r Recipe) Validate() error {
 		bad("sampling.reasoning: %v", err)
 	}
 	errs = append(errs, r.validateCuration()...)
+	errs = append(errs, r.Dedup.validate()...)
 	if err := r.Decontam.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -289,6 +294,7 @@ func (r Recipe) Validate() error {
 	if o.WaitForLease < 0 {
 		bad("output.wait_for_lease must be >= 0, got %s", o.WaitForLease)
 	}
+	r.Skills.validate(bad)
 	return errors.Join(errs...)
 }
 

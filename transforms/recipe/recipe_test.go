@@ -96,3 +96,18 @@ func TestConversation(t *testing.T) {
 		t.Errorf("without system prompt and instruction: %+v", got)
 	}
 }
+
+func TestSkillsValidation(t *testing.T) {
+	r := Default()
+	r.Skills.K, r.Skills.TagAttempts, r.Skills.MinFailureRate = 0, 0, 2
+	r.Skills.Profile = "p.json"
+	err := r.Validate()
+	for _, want := range []string{"skills.k", "skills.tag_attempts", "skills.min_failure_rate", "skills.profile needs skills.catalogue"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	if d := Default(); d.Skills.Tagging() || d.Validate() != nil {
+		t.Errorf("the default recipe tags (%v) or is invalid: %v", d.Skills.Tagging(), d.Validate())
+	}
+}

@@ -66,8 +66,10 @@ func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	b.WriteString("\n")
 
 	section(&b, "Why prompts were rejected", "reason", m.Rejections, c.PromptsRejected+c.PromptsDuplicate)
+	nearDupSection(&b, m)
 	section(&b, "Difficulty of kept prompts (teacher pass rate)", "difficulty", m.Difficulty, c.PromptsKept)
 	section(&b, "Skills of kept prompts", "skill", m.Skills, c.PromptsKept)
+	coverageSection(&b, m)
 	section(&b, "Sample verdicts", "verdict", m.Graded, c.SamplesGenerated)
 
 	curationCard(&b, m)

@@ -21,8 +21,9 @@ const (
 	TallyLength = "length:"
 	// TallyRLVRExcluded + reason counts kept prompts with no RLVR row.
 	TallyRLVRExcluded = "rlvr_excluded:"
-	// TallyNearDuplicates counts correct samples dropped as near-identical.
-	TallyNearDuplicates = "near_duplicates"
+	// TallyNearIdentical counts correct samples dropped as near-identical
+	// rationales of one prompt (not near-duplicate prompts: see neardup.go).
+	TallyNearIdentical = "rationales:near_identical"
 	// TallySampling* count what the sampling policy drew and left undrawn.
 	TallySamplingPrompts      = "sampling:prompts"       // prompts that reached the teacher
 	TallySamplingMax          = "sampling:max_samples"   // k per such prompt
@@ -47,9 +48,9 @@ type Curation struct {
 	Lineage recipe.Lineage `json:"lineage"`
 	// RLVRExcluded counts kept prompts that gave no RLVR row, by reason.
 	RLVRExcluded map[string]int64 `json:"rlvr_excluded"`
-	// NearDuplicates counts correct samples dropped as near-identical to a
-	// better one.
-	NearDuplicates int64 `json:"near_duplicates"`
+	// NearIdenticalRationales counts correct samples dropped as
+	// near-identical to a better one of the same prompt.
+	NearIdenticalRationales int64 `json:"near_identical_rationales"`
 	// ResponseTokens summarizes response lengths per table (sft, chosen,
 	// rejected), in tokens of sampling.token_encoding.
 	ResponseTokens map[string]filters.LengthStats `json:"response_tokens"`
@@ -92,7 +93,7 @@ func buildCuration(info Info, t map[string]int64, models []string) Curation {
 	for _, b := range info.Benchmarks {
 		versions[b.Name] = b.Version
 	}
-	c := Curation{Lineage: r.Lineage(versions), RLVRExcluded: map[string]int64{}, NearDuplicates: t[TallyNearDuplicates],
+	c := Curation{Lineage: r.Lineage(versions), RLVRExcluded: map[string]int64{}, NearIdenticalRationales: t[TallyNearIdentical],
 		ResponseTokens: map[string]filters.LengthStats{}}
 	if len(models) > 0 {
 		c.Lineage.TeacherModel = strings.Join(models, ",")

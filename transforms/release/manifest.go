@@ -72,6 +72,8 @@ type Manifest struct {
 	// Difficulty and Skills count kept prompts.
 	Difficulty map[string]int64 `json:"difficulty"`
 	Skills     map[string]int64 `json:"skills"`
+	// Coverage counts kept prompts per skill and difficulty bucket.
+	Coverage map[string]map[string]int64 `json:"coverage,omitempty"`
 	// Cost is the estimated teacher cost in the price table's currency,
 	// when the recipe has prices.
 	Cost map[string]float64 `json:"cost,omitempty"`
@@ -86,6 +88,9 @@ type Manifest struct {
 	RateLimited  int64            `json:"rate_limited"`
 	// Cache counts samples looked up in the response cache.
 	Cache CacheCounts `json:"cache"`
+	// NearDuplicates is what near-duplicate detection found (absent when
+	// dedup.near is off).
+	NearDuplicates *NearDupSummary `json:"near_duplicates,omitempty"`
 	// Curation is what the stage after verification did (curation.go).
 	Curation
 }
@@ -168,8 +173,12 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 		CacheHits:  t["cache:hits"],
 		Retries:    map[string]int64{},
 	}
+	m.NearDuplicates = nearSummary(r, t)
 	models := map[string]bool{}
 	for k, v := range t {
+		if addCoverage(m, k, v) {
+			continue
+		}
 		switch prefix, rest, _ := strings.Cut(k, ":"); prefix {
 		case "reason":
 			m.Rejections[rest] += v

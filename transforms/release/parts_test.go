@@ -93,7 +93,7 @@ func TestAssemble(t *testing.T) {
 		}
 	}
 	want := []string{"sft/train-00000-of-00002.parquet", "sft/train-00001-of-00002.parquet", "preference/train-00000-of-00001.parquet",
-		"rlvr/train-00000-of-00001.parquet", "rejected/rejected-00000-of-00001.parquet", "contamination.jsonl", "dead_letter.jsonl"}
+		"rlvr/train-00000-of-00001.parquet", "rejected/rejected-00000-of-00001.parquet", "contamination.jsonl", "near_duplicates.jsonl", "dead_letter.jsonl"}
 	if !slices.Equal(names, want) {
 		t.Errorf("files = %v, want %v", names, want)
 	}

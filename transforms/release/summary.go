@@ -85,6 +85,9 @@ func Summary(ctx context.Context, r recipe.Recipe) (string, error) {
 	if m.CacheHits > 0 {
 		fmt.Fprintf(&b, "  cache:   %d prompts answered from the response cache\n", m.CacheHits)
 	}
+	if len(m.Coverage) > 0 {
+		fmt.Fprintf(&b, "  skills:  %d skills over the kept prompts (catalogue %s, coverage by difficulty in the card)\n", len(m.Coverage), store.URL(CatalogueFile))
+	}
 	fmt.Fprintf(&b, "  card:    %s", store.URL("README.md"))
 	return b.String(), nil
 }

@@ -36,7 +36,7 @@ const (
 
 // SFTGenTables and DecontamTables are the tables each pipeline writes.
 var (
-	SFTGenTables   = []string{TableSFT, TablePreference, TableRLVR, TableRejected, TableContamination, TableDeadLetter}
+	SFTGenTables   = []string{TableSFT, TablePreference, TableRLVR, TableRejected, TableContamination, TableNearDuplicates, TableDeadLetter}
 	DecontamTables = []string{TableClean, TableFlagged, TableContamination, TableDeadLetter}
 )
 
@@ -65,6 +65,7 @@ var Tables = []TableInfo{
 	parquetTable[schemas.RefusalExample](TableRefusal, "train"),
 	parquetTable[schemas.Rejection](TableRejected, "rejected"),
 	jsonlTable(TableContamination),
+	jsonlTable(TableNearDuplicates),
 	jsonlTable(TableDeadLetter),
 	shardedJSONLTable(TableClean),
 	shardedJSONLTable(TableFlagged),

@@ -1,0 +1,309 @@
+package transforms
+
+import (
+	"cmp"
+	"container/heap"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/top"
+
+	"github.com/syllabus-dev/syllabus/filters"
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
+	"github.com/syllabus-dev/syllabus/transforms/release"
+)
+
+func init() {
+	register.DoFn2x1[schemas.Prompt, func(string, nearMember), error](&nearSignFn{})
+	register.DoFn4x1[string, func(*nearMember) bool, func(nearPair), func(string, int64), error](&nearPairsFn{})
+	register.DoFn4x1[nearPair, func(string, nearRef), func(release.Row), func(string, int64), error](&nearReportFn{})
+	register.Function2x1[string, func(*nearRef) bool, int64](nearNeighbourCount)
+	register.Function1x2[int64, string, int64](nearCountOne)
+	register.Function6x1[string, func(*schemas.Prompt) bool, func(*nearRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](nearRemoveFn)
+	register.Function1x1[nearPair, string](nearExampleKey)
+	register.Function2x1[string, string, bool](lessString)
+	register.Function2x0[[]string, func(string, int64)](nearExampleTallies)
+
+	register.Emitter2[string, nearMember]()
+	register.Emitter1[nearPair]()
+	register.Emitter2[string, nearRef]()
+	register.Iter1[nearMember]()
+	register.Iter1[nearRef]()
+}
+
+// Tally keys of near-duplicate detection (read by release.BuildManifest).
+const (
+	tallyNearPairs    = release.NearPrefix + "pairs"
+	tallyNearSame     = release.NearPrefix + "same_problem_pairs"
+	tallyNearPrompts  = release.NearPrefix + "prompts"
+	tallyNearRemoved  = release.NearPrefix + "removed"
+	tallyNearOverflow = release.NearPrefix + "bucket_overflow"
+	nearExamples      = 5
+)
+
+// nearRef names a prompt in a near pair: its exact-dedup key (unique once
+// exact duplicates are gone), id and where it was read.
+type nearRef struct {
+	Key    string
+	ID     string
+	Source string
+	Line   int
+}
+
+// before orders prompts as exact dedup does (source, line, id): of a near
+// pair, the earlier one is kept.
+func (a nearRef) before(b nearRef) bool {
+	return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Line, b.Line), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Key, b.Key)) < 0
+}
+
+// nearMember is what a prompt puts into each of its LSH buckets: about
+// 0.5 KB (100 MinHash values), once per band.
+type nearMember struct {
+	Ref       nearRef
+	Sig       []uint32
+	Math      uint64
+	Sentences uint64
+}
+
+// nearPair is a verified near-duplicate pair, A before B.
+type nearPair struct {
+	A, B        nearRef
+	Similarity  float64
+	SameProblem bool
+}
+
+// nearDupGraph adds near-duplicate detection (recipe dedup.near) after
+// exact dedup and returns the prompts that go on to the teacher, with the
+// rows and tallies it adds.
+//
+// Each prompt is signed once and put into one bucket per LSH band
+// (GroupByKey); a bucket compares its members pairwise and verifies them
+// by signature agreement; a pair sharing several bands is kept only in the
+// first. In report mode the prompts pass through at once: detection runs
+// beside generation and only adds report lines and counts. In remove
+// mode every prompt waits for the pairs (one CoGroupByKey on the dedup
+// key), and one that has an earlier near neighbour stating the same
+// problem is rejected (reason near_duplicate) naming the earliest such
+// neighbour: no teacher tokens are spent on it.
+func nearDupGraph(s beam.Scope, cfg recipe.DedupConfig, prompts beam.PCollection) (beam.PCollection, []beam.PCollection, []beam.PCollection) {
+	if cfg.Near == recipe.NearOff {
+		return prompts, nil, nil
+	}
+	s = s.Scope("near_dedup")
+	buckets := beam.GroupByKey(s, beam.ParDo(s, &nearSignFn{Threshold: cfg.NearThreshold}, prompts))
+	pairs, pairTally := beam.ParDo2(s, &nearPairsFn{Threshold: cfg.NearThreshold}, buckets)
+	remove := cfg.Near == recipe.NearRemove
+	losers, reportRows, reportTally := beam.ParDo3(s, &nearReportFn{Remove: remove}, pairs)
+
+	// Prompts with at least one near neighbour: one count per distinct key.
+	perPrompt := beam.ParDo(s, nearNeighbourCount, beam.GroupByKey(s, losers))
+	promptTally := beam.ParDo(s, nearCountOne, perPrompt)
+
+	examples := top.Smallest(s, beam.ParDo(s, nearExampleKey, pairs), nearExamples, lessString)
+	exampleTally := beam.ParDo(s, nearExampleTallies, examples)
+
+	rows := []beam.PCollection{reportRows}
+	tallies := []beam.PCollection{pairTally, reportTally, promptTally, exampleTally}
+	if !remove {
+		return prompts, rows, tallies
+	}
+	keyed := beam.ParDo(s, keyByText, prompts)
+	kept, rejRows, rejTally := beam.ParDo3(s, nearRemoveFn, beam.CoGroupByKey(s, keyed, losers))
+	return kept, append(rows, rejRows), append(tallies, rejTally)
+}
+
+// nearSignFn signs a prompt and emits it into each of its LSH buckets.
+type nearSignFn struct {
+	Threshold float64
+	nd        *filters.NearDup
+}
+
+func (f *nearSignFn) Setup() error {
+	nd, err := filters.NewNearDup(&filters.NearDupOptions{Threshold: f.Threshold})
+	f.nd = nd
+	return err
+}
+
+func (f *nearSignFn) ProcessElement(p schemas.Prompt, emit func(string, nearMember)) error {
+	sig := f.nd.Signature(p.Text)
+	k := filters.ProblemKeys(p.Text)
+	m := nearMember{Ref: nearRef{Key: dedupKey(p), ID: p.ID, Source: p.Source, Line: p.Line}, Sig: sig, Math: k.Math, Sentences: k.Sentences}
+	for _, key := range f.nd.BandKeys(sig) {
+		emit(key, m)
+	}
+	return nil
+}
+
+// nearMaxBucket bounds the members of one LSH bucket that are compared.
+const nearMaxBucket = 2000
+
+// nearPairsFn compares the members of one LSH bucket pairwise. A bucket
+// of n prompts costs n²/2 signature comparisons; buckets are small unless
+// many prompts share a band of values (thousands of prompts around one
+// long boilerplate). To keep memory and time bounded, a bucket keeps only
+// its MaxBucket earliest members (by source, line, id: the same in every
+// run) and counts the rest as near:bucket_overflow; those are still
+// compared in their other buckets.
+type nearPairsFn struct {
+	Threshold float64
+	// MaxBucket is the most members of a bucket compared (0: nearMaxBucket).
+	MaxBucket int
+	nd        *filters.NearDup
+}
+
+func (f *nearPairsFn) Setup() error {
+	nd, err := filters.NewNearDup(&filters.NearDupOptions{Threshold: f.Threshold})
+	f.nd = nd
+	return err
+}
+
+func (f *nearPairsFn) ProcessElement(key string, members func(*nearMember) bool, emit func(nearPair), emitTally func(string, int64)) error {
+	band, err := bandOf(key)
+	if err != nil {
+		return err
+	}
+	limit := cmp.Or(f.MaxBucket, nearMaxBucket)
+	all := &latestFirst{}
+	var m nearMember
+	for members(&m) {
+		heap.Push(all, m)
+		if all.Len() > limit {
+			heap.Pop(all) // the latest goes: the earliest limit members stay
+			emitTally(tallyNearOverflow, 1)
+		}
+		m = nearMember{}
+	}
+	for i, a := range *all {
+		for _, b := range (*all)[i+1:] {
+			if f.nd.FirstSharedBand(a.Sig, b.Sig) != band {
+				continue // counted in an earlier band
+			}
+			sim, near := f.nd.Near(a.Sig, b.Sig)
+			if !near {
+				continue
+			}
+			same := filters.ProblemKey{Math: a.Math, Sentences: a.Sentences}.Same(filters.ProblemKey{Math: b.Math, Sentences: b.Sentences})
+			p := nearPair{A: a.Ref, B: b.Ref, Similarity: sim, SameProblem: same}
+			if b.Ref.before(a.Ref) {
+				p.A, p.B = b.Ref, a.Ref
+			}
+			emit(p)
+			emitTally(tallyNearPairs, 1)
+			if same {
+				emitTally(tallyNearSame, 1)
+			}
+		}
+	}
+	return nil
+}
+
+// latestFirst is a heap of bucket members whose top is the latest.
+type latestFirst []nearMember
+
+func (h latestFirst) Len() int           { return len(h) }
+func (h latestFirst) Less(i, j int) bool { return h[j].Ref.before(h[i].Ref) }
+func (h latestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *latestFirst) Push(x any)        { *h = append(*h, x.(nearMember)) }
+func (h *latestFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// bandOf reads the band number that starts a band key.
+func bandOf(key string) (int, error) {
+	b, err := hex.DecodeString(key[:min(4, len(key))])
+	if err != nil || len(b) != 2 {
+		return 0, fmt.Errorf("near_dedup: bad band key %q", key)
+	}
+	return int(b[0])<<8 | int(b[1]), nil
+}
+
+// nearReportFn writes a pair to near_duplicates.jsonl and names both
+// members for the per-prompt steps: (B's key, A) when B is to be removed
+// (remove mode and the same problem), and otherwise an empty reference,
+// which only counts the prompt as one with a near neighbour.
+type nearReportFn struct {
+	Remove bool
+}
+
+func (f *nearReportFn) ProcessElement(p nearPair, emitRef func(string, nearRef), emitRow func(release.Row), emitTally func(string, int64)) error {
+	removed := f.Remove && p.SameProblem
+	rec := schemas.NearDuplicate{PromptID: p.B.ID, Source: p.B.Source, Line: p.B.Line, NearPromptID: p.A.ID, NearSource: p.A.Source, NearLine: p.A.Line,
+		Similarity: p.Similarity, SameProblem: p.SameProblem, Removed: removed}
+	out := emitters{row: emitRow, tally: emitTally}
+	if err := out.emit(release.TableNearDuplicates, release.SourceKey(p.B.Source, p.B.Line)+"\x00"+p.B.ID+"\x00"+p.A.Key, rec); err != nil {
+		return err
+	}
+	if removed {
+		emitRef(p.B.Key, p.A)
+	} else {
+		emitRef(p.B.Key, nearRef{})
+	}
+	emitRef(p.A.Key, nearRef{})
+	return nil
+}
+
+func nearNeighbourCount(key string, refs func(*nearRef) bool) int64 {
+	var r nearRef
+	for refs(&r) {
+	}
+	return 1
+}
+
+func nearCountOne(int64) (string, int64) { return tallyNearPrompts, 1 }
+
+// nearRemoveFn passes a prompt on, or rejects it as a near duplicate of
+// the earliest neighbour that states the same problem. refs holds one
+// entry per near pair of the prompt; empty ones are pairs that do not
+// remove it.
+func nearRemoveFn(_ string, prompts func(*schemas.Prompt) bool, refs func(*nearRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
+	var kept *nearRef
+	var r nearRef
+	for refs(&r) {
+		if r.Key != "" && (kept == nil || r.before(*kept)) {
+			k := r
+			kept = &k
+		}
+	}
+	var p schemas.Prompt
+	for prompts(&p) {
+		if kept == nil {
+			emitPrompt(p)
+			continue
+		}
+		rej := schemas.Rejection{PromptID: p.ID, Stage: "dedup", Reason: filters.ReasonNearDuplicate,
+			Detail: fmt.Sprintf("near duplicate of %s (%s:%d); see near_duplicates.jsonl", kept.ID, kept.Source, kept.Line), Source: p.Source, Line: int64(p.Line)}
+		emitTally(release.FateDuplicate, 1)
+		emitTally("reason:"+filters.ReasonNearDuplicate, 1)
+		emitTally(tallyNearRemoved, 1)
+		if err := (emitters{row: emitRow, tally: emitTally}).emit(release.TableRejected, release.SampleKey(p.ID, 0), rej); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nearExampleKey orders pairs for the manifest's examples by a hash of
+// the pair, so the few shown are a fair sample, the same in every run.
+func nearExampleKey(p nearPair) string {
+	ex, _ := json.Marshal(release.NearExample{PromptID: p.B.ID, NearPromptID: p.A.ID, Similarity: p.Similarity, SameProblem: p.SameProblem})
+	return dedupKey(schemas.Prompt{Text: p.A.Key + "\x00" + p.B.Key})[:8] + string(ex)
+}
+
+func lessString(a, b string) bool { return a < b }
+
+// nearExampleTallies passes the chosen examples to the manifest as tally
+// keys (the one channel from the workers to the finalize step).
+func nearExampleTallies(examples []string, emit func(string, int64)) {
+	slices.Sort(examples)
+	for i, e := range examples {
+		emit(fmt.Sprintf("%s%d:%s", release.NearExamplePrefix, i, e[8:]), 1)
+	}
+}
