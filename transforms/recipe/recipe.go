@@ -37,13 +37,13 @@ type Recipe struct {
 	Dedup    DedupConfig    `yaml:"dedup" json:"dedup"`
 	Decontam DecontamConfig `yaml:"decontam" json:"decontam"`
 	Output   OutputConfig   `yaml:"output" json:"output"`
+	Skills   SkillsConfig   `yaml:"skills" json:"skills"`
 	// Reward, Difficulty, RLVR and Refusal shape the stage after
 	// verification (see curation.go).
 	Reward     teacher.RewardConfig     `yaml:"reward" json:"reward"`
 	Difficulty filters.DifficultyConfig `yaml:"difficulty" json:"difficulty"`
 	RLVR       filters.RLVRConfig       `yaml:"rlvr" json:"rlvr"`
 	Refusal    filters.RefusalConfig    `yaml:"refusal" json:"refusal"`
-	Skills   SkillsConfig   `yaml:"skills" json:"skills"`
 	// DryRun (--dry_run) reads, deduplicates and decontaminates, then
 	// forecasts the teacher's requests and tokens instead of calling it.
 	DryRun bool `yaml:"-" json:"-"`
