@@ -67,6 +67,25 @@ if (c.preference_rows > 0) {
   if (r.chosen !== 'assistant' || r.rejected !== 'assistant' || r.prompt !== 'user') fail(`preference rows are not in TRL's conversational form: ${JSON.stringify(r)}`);
 }
 
+// Columns of the stage after verification: rewards are nullable doubles,
+// lengths integers, the pass rate inside its Wilson interval.
+if (c.sft_rows > 0) {
+  const [r] = await rows(`SELECT count(*) FILTER (WHERE NOT (pass_rate_low <= pass_rate AND pass_rate <= pass_rate_high))::INTEGER AS outside,
+      count(*) FILTER (WHERE response_tokens <= 0)::INTEGER AS no_length, typeof(any_value(reward)) AS reward_type
+    FROM read_parquet(${quote(join(root, 'sft/*.parquet'))})`);
+  if (r.outside !== 0 || r.no_length !== 0 || !['DOUBLE', 'NULL'].includes(r.reward_type)) fail(`sft curation columns: ${JSON.stringify(r)}`);
+}
+if (c.preference_rows > 0) {
+  const [r] = await rows(`SELECT typeof(any_value(chosen_reward)) AS chosen, typeof(any_value(rejected_reward)) AS rejected, min(chosen_tokens)::INTEGER AS tokens
+    FROM read_parquet(${quote(join(root, 'preference/*.parquet'))})`);
+  if (!['DOUBLE', 'NULL'].includes(r.chosen) || !['DOUBLE', 'NULL'].includes(r.rejected) || !(r.tokens > 0)) fail(`preference curation columns: ${JSON.stringify(r)}`);
+}
+if (c.rlvr_rows > 0) {
+  const [r] = await rows(`SELECT count(*) FILTER (WHERE pass_rate <= 0 OR pass_rate >= 1 OR correct > samples_drawn)::INTEGER AS bad
+    FROM read_parquet(${quote(join(root, 'rlvr/*.parquet'))})`);
+  if (r.bad !== 0) fail(`rlvr rows outside the default pass-rate range (0, 1): ${JSON.stringify(r)}`);
+}
+
 if (problems.length > 0) {
   console.error(`release ${root}: ${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
   process.exit(1);

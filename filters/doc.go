@@ -149,4 +149,13 @@
 // counts tokens with tiktoken-go from ranks embedded in the binary (no
 // download), approximating the teacher's own tokenizer; SummarizeLengths
 // gives the card's percentiles.
+//
+// GradeSamples and Curate put these together for sftgen's stage after
+// verification: every sample graded once (correct, incorrect, no_answer,
+// truncated, too_long), then SFT rows (best-of-N with rewards), pairs,
+// an RLVR row inside RLVRConfig's pass-rate range (zero variance dropped by
+// default), an R-Tuning refusal row when RefusalConfig asks, or exactly one
+// rejection with its reason. Curate is deterministic: the same samples and
+// rewards give the same rows. Select, the earlier first-correct rejection
+// sampling with fixed buckets (Difficulty), is no longer used by sftgen.
 package filters

@@ -197,7 +197,7 @@ func skillsOf(p schemas.Prompt) []string {
 // tally renders sample verdict counts in a fixed order.
 func tally(graded map[string]int) string {
 	var parts []string
-	for _, k := range []string{"correct", "incorrect", "no_answer", "truncated"} {
+	for _, k := range []string{"correct", "incorrect", "no_answer", "truncated", "too_long"} {
 		if n := graded[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}

@@ -64,6 +64,8 @@ type Counts struct {
 	SFTRows             int64 `json:"sft_rows"`
 	PreferenceRows      int64 `json:"preference_rows"`
 	RLVRRows            int64 `json:"rlvr_rows"`
+	// RefusalRows counts R-Tuning rows (refusal.enabled).
+	RefusalRows int64 `json:"refusal_rows"`
 }
 
 // Reconcile reports an error when the fates do not add up to PromptsIn.

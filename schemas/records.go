@@ -43,6 +43,9 @@ type Prompt struct {
 	// Skills are skill tags known before generation (the builtin generator
 	// knows them; real input may carry none).
 	Skills []string `json:"skills,omitempty"`
+	// SourceDifficulty is the input's own difficulty label (MATH "level"),
+	// when it has one (input.difficulty_field).
+	SourceDifficulty string `json:"source_difficulty,omitempty"`
 	// Weight is the prompt's STAT-Sel sampling weight when the run has a
 	// skill profile; nil otherwise.
 	Weight *float64 `json:"weight,omitempty"`
@@ -65,6 +68,10 @@ type Sample struct {
 	// Reasoning is the chain of thought of a reasoning model, apart from
 	// Text, which is then the final answer only (what is verified).
 	Reasoning string `json:"reasoning,omitempty"`
+	// Reward is the reward model's score of the sample when Scored (the
+	// reward stage scores only samples that can be released).
+	Reward float64 `json:"reward,omitempty"`
+	Scored bool    `json:"scored,omitempty"`
 }
 
 // SFTExample is one released supervised fine-tuning row: a conversation whose
@@ -88,6 +95,19 @@ type SFTExample struct {
 	// Reasoning is the teacher's chain of thought when the recipe puts it in
 	// a column of its own (sampling.reasoning: column); empty otherwise.
 	Reasoning string `json:"reasoning" parquet:"reasoning"`
+	// Reward is the reward model's score of the sample (null without a
+	// reward model); with one, SFT rows are the best-of-N.
+	Reward *float64 `json:"reward" parquet:"reward,optional"`
+	// ResponseTokens is the length of the assistant turn in tokens
+	// (cl100k_base, an approximation of the teacher's tokenizer).
+	ResponseTokens int32 `json:"response_tokens" parquet:"response_tokens"`
+	// PassRateLow and PassRateHigh are the 95 % Wilson interval of
+	// PassRate over SamplesDrawn samples.
+	PassRateLow  float64 `json:"pass_rate_low" parquet:"pass_rate_low"`
+	PassRateHigh float64 `json:"pass_rate_high" parquet:"pass_rate_high"`
+	SamplesDrawn int32   `json:"samples_drawn" parquet:"samples_drawn"`
+	// SourceDifficulty is the input's own difficulty label ("" if none).
+	SourceDifficulty string `json:"source_difficulty" parquet:"source_difficulty"`
 	// Weight is the STAT-Sel sampling weight (null without a skill
 	// profile); Synthesized marks a STAT-Syn problem.
 	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
@@ -116,6 +136,18 @@ type PreferencePair struct {
 	// thought with sampling.reasoning: column; empty otherwise.
 	ChosenReasoning   string `json:"chosen_reasoning" parquet:"chosen_reasoning"`
 	RejectedReasoning string `json:"rejected_reasoning" parquet:"rejected_reasoning"`
+	// ChosenReward and RejectedReward are the reward model's scores (null
+	// without one); with scores, pairs are picked by the largest margin.
+	ChosenReward   *float64 `json:"chosen_reward" parquet:"chosen_reward,optional"`
+	RejectedReward *float64 `json:"rejected_reward" parquet:"rejected_reward,optional"`
+	// ChosenTokens and RejectedTokens are the two turns' lengths in tokens.
+	ChosenTokens   int32   `json:"chosen_tokens" parquet:"chosen_tokens"`
+	RejectedTokens int32   `json:"rejected_tokens" parquet:"rejected_tokens"`
+	PassRateLow    float64 `json:"pass_rate_low" parquet:"pass_rate_low"`
+	PassRateHigh   float64 `json:"pass_rate_high" parquet:"pass_rate_high"`
+	SamplesDrawn   int32   `json:"samples_drawn" parquet:"samples_drawn"`
+	// SourceDifficulty is the input's own difficulty label ("" if none).
+	SourceDifficulty string `json:"source_difficulty" parquet:"source_difficulty"`
 	// Weight and Synthesized: as in SFTExample.
 	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
 	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
@@ -123,8 +155,9 @@ type PreferencePair struct {
 
 // RLVRExample is one released row for reinforcement learning with verifiable
 // rewards: a prompt and the ground truth a rule-based reward checks against.
-// Only prompts the teacher solved sometimes but not always are released here,
-// since those carry a learning signal.
+// Only prompts whose pass rate is inside the recipe's range (rlvr.min_pass_rate,
+// rlvr.max_pass_rate; by default solved sometimes but not always) are
+// released here, since those carry a learning signal.
 type RLVRExample struct {
 	PromptID string    `json:"prompt_id" parquet:"prompt_id"`
 	Prompt   []Message `json:"prompt" parquet:"prompt,list"`
@@ -136,9 +169,34 @@ type RLVRExample struct {
 	Difficulty  string   `json:"difficulty" parquet:"difficulty"`
 	PassRate    float64  `json:"pass_rate" parquet:"pass_rate"`
 	Source      string   `json:"source" parquet:"source"`
+	// PassRateLow and PassRateHigh are the 95 % Wilson interval of
+	// PassRate over SamplesDrawn samples, Correct of them verified.
+	PassRateLow      float64 `json:"pass_rate_low" parquet:"pass_rate_low"`
+	PassRateHigh     float64 `json:"pass_rate_high" parquet:"pass_rate_high"`
+	SamplesDrawn     int32   `json:"samples_drawn" parquet:"samples_drawn"`
+	Correct          int32   `json:"correct" parquet:"correct"`
+	SourceDifficulty string  `json:"source_difficulty" parquet:"source_difficulty"`
 	// Weight and Synthesized: as in SFTExample.
 	Weight      *float64 `json:"weight,omitempty" parquet:"weight,optional"`
 	Synthesized bool     `json:"synthesized" parquet:"synthesized"`
+}
+
+// RefusalExample is one released R-Tuning row (table "refusal", off by
+// default): a prompt no sample solved, with an assistant turn saying the
+// model is not sure, so a student learns to say so where its teacher fails.
+type RefusalExample struct {
+	PromptID string    `json:"prompt_id" parquet:"prompt_id"`
+	Messages []Message `json:"messages" parquet:"messages,list"`
+	// Answer is the reference the samples missed (for auditing, not
+	// training).
+	Answer           string   `json:"answer" parquet:"answer"`
+	Skills           []string `json:"skills" parquet:"skills,list"`
+	Difficulty       string   `json:"difficulty" parquet:"difficulty"`
+	PassRateHigh     float64  `json:"pass_rate_high" parquet:"pass_rate_high"`
+	SamplesDrawn     int32    `json:"samples_drawn" parquet:"samples_drawn"`
+	SourceDifficulty string   `json:"source_difficulty" parquet:"source_difficulty"`
+	Source           string   `json:"source" parquet:"source"`
+	TeacherModel     string   `json:"teacher_model" parquet:"teacher_model"`
 }
 
 // Rejection records why a readable prompt (or a duplicate of one) released no

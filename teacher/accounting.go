@@ -159,7 +159,8 @@ func (l *Ledger) Spent() int64 {
 type Estimate struct {
 	Requests int64 `json:"requests"`
 	Samples  int64 `json:"samples"`
-	// PromptTokens is estimated from text length (about 4 bytes a token).
+	// PromptTokens is estimated from text length (about 4 bytes a token);
+	// sftgen's dry run counts them with a tokenizer instead.
 	PromptTokens int64 `json:"prompt_tokens"`
 	// MaxCompletionTokens is n × max_tokens summed: the worst case.
 	MaxCompletionTokens int64 `json:"max_completion_tokens"`

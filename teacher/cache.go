@@ -136,7 +136,7 @@ func SampleKey(req Request, index int) string {
 func (c *Cache) Cached(ctx context.Context, req Request) (int, error) {
 	n := 0
 	for i := range req.samples() {
-		_, ok, err := c.get(ctx, SampleKey(req, i))
+		_, ok, err := c.get(ctx, SampleKey(req, req.First+i))
 		if err != nil {
 			return n, err
 		}

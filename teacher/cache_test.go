@@ -263,3 +263,38 @@ func TestCacheFailuresAreNotFatal(t *testing.T) {
 		t.Errorf("CacheErrors = %d, want 2 reads + 2 writes", st.CacheErrors)
 	}
 }
+
+// Rounds (Request.First) continue a prompt's samples: round two draws
+// samples 2 and 3, a request for 0..3 afterwards is served from the cache.
+func TestRoundsContinueSampleIndexes(t *testing.T) {
+	sim := startSim(t, SimConfig{Solve: addSolver, Accuracy: 0.5, Slots: 8})
+	c := cacheConfig(t, sim, t.TempDir())
+	ctx := context.Background()
+	req := c.Config().NewRequest(userMsg(cachePrompt(1)), 2)
+	r1, err := c.Complete(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.First = 2
+	r2, err := c.Complete(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Cached || r2.Choices[0].Index != 2 || r2.Choices[1].Index != 3 || r1.Choices[1].Index != 1 {
+		t.Fatalf("round two: cached %v, indexes %d, %d", r2.Cached, r2.Choices[0].Index, r2.Choices[1].Index)
+	}
+	calls := sim.Stats().Requests
+	all := c.Config().NewRequest(userMsg(cachePrompt(1)), 4)
+	r, err := c.Complete(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Cached || sim.Stats().Requests != calls {
+		t.Fatalf("samples 0..3 after two rounds: cached %v, %d new requests", r.Cached, sim.Stats().Requests-calls)
+	}
+	for i, want := range []Choice{r1.Choices[0], r1.Choices[1], r2.Choices[0], r2.Choices[1]} {
+		if r.Choices[i].Text != want.Text || r.Choices[i].Index != i {
+			t.Errorf("sample %d differs from the round that drew it", i)
+		}
+	}
+}

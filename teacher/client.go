@@ -255,7 +255,7 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 		var cachedTokens int64
 		var hits int
 		for i := range n {
-			keys[i] = SampleKey(req, i)
+			keys[i] = SampleKey(req, req.First+i)
 			e, ok, err := c.cache.get(ctx, keys[i])
 			if err != nil {
 				// An unreadable cache costs a call, not the prompt.
@@ -280,6 +280,9 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 			c.ledger.recordCached(req.Model, hits, cachedTokens)
 		}
 		if len(missing) == 0 {
+			for i := range choices {
+				choices[i].Index = req.First + i
+			}
 			return &Response{Model: req.Model, Choices: choices, Cached: true}, nil
 		}
 	} else {
@@ -294,6 +297,9 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 	sub := req
 	if req.Seed == nil {
 		sub.N = len(missing)
+	} else if req.First > 0 {
+		s := *req.Seed + int64(req.First)
+		sub.Seed = &s
 	}
 	fresh, usage, err := c.fetch(ctx, sub)
 	if err != nil {
@@ -324,6 +330,9 @@ func (c *Client) Complete(ctx context.Context, req Request) (*Response, error) {
 				c.cacheError(ctx, "write", err)
 			}
 		}
+	}
+	for i := range choices {
+		choices[i].Index = req.First + i
 	}
 	return &Response{Model: model, Choices: choices, Usage: usage}, nil
 }

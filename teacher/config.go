@@ -24,17 +24,10 @@ type Config struct {
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env"`
 	// MaxConcurrency is the number of requests each worker keeps in flight.
 	MaxConcurrency int `yaml:"max_concurrency" json:"max_concurrency"`
-	// Timeout bounds one HTTP attempt (not the retries around it).
-	Timeout time.Duration `yaml:"timeout" json:"timeout"`
-	// MaxRetries is the number of retries after the first attempt for
-	// retryable failures (429, 5xx, timeouts, dropped connections).
-	MaxRetries int `yaml:"max_retries" json:"max_retries"`
-	// RetryInitial and RetryMaxInterval shape the exponential backoff
-	// (randomized ±50 %, factor 1.5). A Retry-After header overrides it.
-	RetryInitial     time.Duration `yaml:"retry_initial" json:"retry_initial"`
-	RetryMaxInterval time.Duration `yaml:"retry_max_interval" json:"retry_max_interval"`
-	// MaxRetryAfter caps how long a server's Retry-After may make us wait.
-	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
+	// RetryConfig is the timeout and retry schedule (timeout, max_retries,
+	// retry_initial, retry_max_interval, max_retry_after), shared with the
+	// reward model's section.
+	RetryConfig `yaml:",inline" json:",inline"`
 	// DownAfter is how long the server may fail every request (5xx,
 	// timeouts, refused connections; not 429) with no success before the
 	// circuit breaker opens and every call fails with ErrServerDown
@@ -77,17 +70,59 @@ type Config struct {
 // server declared down after 2 min with no success, temperature 0.7.
 func DefaultConfig() Config {
 	return Config{
-		MaxConcurrency:   64,
-		Timeout:          10 * time.Minute,
-		MaxRetries:       12,
-		RetryInitial:     time.Second,
-		RetryMaxInterval: 30 * time.Second,
-		MaxRetryAfter:    2 * time.Minute,
-		DownAfter:        2 * time.Minute,
-		DownMinFailures:  5,
-		Temperature:      0.7,
-		MaxTokens:        4096,
+		MaxConcurrency:  64,
+		RetryConfig:     DefaultRetryConfig(),
+		DownAfter:       2 * time.Minute,
+		DownMinFailures: 5,
+		Temperature:     0.7,
+		MaxTokens:       4096,
 	}
+}
+
+// RetryConfig is how a client times out and retries one call: the
+// teacher's and the reward model's sections share it.
+type RetryConfig struct {
+	// Timeout bounds one HTTP attempt (not the retries around it).
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	// MaxRetries is the number of retries after the first attempt for
+	// retryable failures (429, 5xx, timeouts, dropped connections).
+	MaxRetries int `yaml:"max_retries" json:"max_retries"`
+	// RetryInitial and RetryMaxInterval shape the exponential backoff
+	// (randomized ±50 %, factor 1.5). A Retry-After header overrides it.
+	RetryInitial     time.Duration `yaml:"retry_initial" json:"retry_initial"`
+	RetryMaxInterval time.Duration `yaml:"retry_max_interval" json:"retry_max_interval"`
+	// MaxRetryAfter caps how long a server's Retry-After may make us wait.
+	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
+}
+
+// DefaultRetryConfig returns the teacher's schedule: 10 min per attempt
+// (long generations), 12 retries backing off from 1 s to 30 s, Retry-After
+// honoured up to 2 min.
+func DefaultRetryConfig() RetryConfig {
+	return RetryConfig{Timeout: 10 * time.Minute, MaxRetries: 12, RetryInitial: time.Second,
+		RetryMaxInterval: 30 * time.Second, MaxRetryAfter: 2 * time.Minute}
+}
+
+// validate reports every bad field, named under the recipe section.
+func (c RetryConfig) validate(section string) []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Timeout <= 0 {
+		bad("%s.timeout must be > 0", section)
+	}
+	if c.MaxRetries < 0 {
+		bad("%s.max_retries must be >= 0", section)
+	}
+	if c.RetryInitial <= 0 {
+		bad("%s.retry_initial must be > 0", section)
+	}
+	if c.RetryMaxInterval < c.RetryInitial {
+		bad("%s.retry_max_interval must be >= %s.retry_initial", section, section)
+	}
+	if c.MaxRetryAfter < 0 {
+		bad("%s.max_retry_after must be >= 0", section)
+	}
+	return errs
 }
 
 // reservedExtra are request fields Extra may not override.
@@ -112,21 +147,7 @@ func (c Config) Validate() error {
 	if c.MaxConcurrency <= 0 {
 		bad("teacher.max_concurrency must be > 0")
 	}
-	if c.Timeout <= 0 {
-		bad("teacher.timeout must be > 0")
-	}
-	if c.MaxRetries < 0 {
-		bad("teacher.max_retries must be >= 0")
-	}
-	if c.RetryInitial <= 0 {
-		bad("teacher.retry_initial must be > 0")
-	}
-	if c.RetryMaxInterval < c.RetryInitial {
-		bad("teacher.retry_max_interval must be >= teacher.retry_initial")
-	}
-	if c.MaxRetryAfter < 0 {
-		bad("teacher.max_retry_after must be >= 0")
-	}
+	errs = append(errs, c.RetryConfig.validate("teacher")...)
 	if c.DownAfter <= 0 {
 		bad("teacher.down_after must be > 0")
 	}

@@ -190,6 +190,11 @@ func (pf preflight) badKey(status int, body []byte) error {
 }
 
 func (pf preflight) unreachable(err error) error {
+	return fmt.Errorf("%w: wrong URL or server not running: teacher.url %s is unreachable (%s)", ErrMisconfigured, pf.cfg.URL, pf.unreachableCause(err))
+}
+
+// unreachableCause names why a request got no answer, in a few words.
+func (pf preflight) unreachableCause(err error) string {
 	cause := err.Error()
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -202,5 +207,5 @@ func (pf preflight) unreachable(err error) error {
 			cause = "unknown host " + dns.Name
 		}
 	}
-	return fmt.Errorf("%w: wrong URL or server not running: teacher.url %s is unreachable (%s)", ErrMisconfigured, pf.cfg.URL, cause)
+	return cause
 }

@@ -12,7 +12,12 @@ type Request struct {
 	Model    string
 	Messages []schemas.Message
 	// N is the number of samples drawn for this request (0 means 1).
-	N           int
+	N int
+	// First is the index of the request's first sample: a request draws
+	// samples First … First+N-1 of its prompt, so rounds of adaptive
+	// sampling continue where the last stopped (cache keys and
+	// Choice.Index count from it; with a seed, sample i uses seed+i).
+	First       int
 	Temperature float64
 	// TopP is nucleus sampling; 0 leaves the server default (omitted).
 	TopP float64
@@ -37,7 +42,8 @@ func (r Request) samples() int {
 
 // Choice is one sample of a Response.
 type Choice struct {
-	// Index is the sample's position among the request's N samples.
+	// Index is the sample's position among the prompt's samples: First+i
+	// for the request's i-th.
 	Index int
 	Text  string
 	// FinishReason is the server's finish_reason ("stop", "length", ...).

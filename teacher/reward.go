@@ -36,13 +36,10 @@ type RewardConfig struct {
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env"`
 	// MaxConcurrency bounds the requests in flight per client.
 	MaxConcurrency int `yaml:"max_concurrency" json:"max_concurrency"`
-	// Timeout, MaxRetries, RetryInitial, RetryMaxInterval and
-	// MaxRetryAfter mean what they mean for the teacher.
-	Timeout          time.Duration `yaml:"timeout" json:"timeout"`
-	MaxRetries       int           `yaml:"max_retries" json:"max_retries"`
-	RetryInitial     time.Duration `yaml:"retry_initial" json:"retry_initial"`
-	RetryMaxInterval time.Duration `yaml:"retry_max_interval" json:"retry_max_interval"`
-	MaxRetryAfter    time.Duration `yaml:"max_retry_after" json:"max_retry_after"`
+	// RetryConfig (timeout, max_retries, retry_initial,
+	// retry_max_interval, max_retry_after) means what it means for the
+	// teacher: one type, one validation.
+	RetryConfig `yaml:",inline" json:",inline"`
 	// CacheDir is the response cache ("" = none); it may be the teacher's.
 	CacheDir string `yaml:"cache_dir" json:"cache_dir"`
 }
@@ -50,9 +47,9 @@ type RewardConfig struct {
 // DefaultRewardConfig returns the teacher's retry defaults, 64 requests in
 // flight and 2 minutes per attempt (a scoring pass is one forward pass).
 func DefaultRewardConfig() RewardConfig {
-	t := DefaultConfig()
-	return RewardConfig{MaxConcurrency: 64, Timeout: 2 * time.Minute, MaxRetries: t.MaxRetries,
-		RetryInitial: t.RetryInitial, RetryMaxInterval: t.RetryMaxInterval, MaxRetryAfter: t.MaxRetryAfter}
+	r := DefaultRetryConfig()
+	r.Timeout = 2 * time.Minute
+	return RewardConfig{MaxConcurrency: 64, RetryConfig: r}
 }
 
 // Validate reports every bad field at once, each named as in the recipe.
@@ -73,21 +70,7 @@ func (c RewardConfig) Validate() error {
 	if c.MaxConcurrency <= 0 {
 		bad("reward.max_concurrency must be > 0")
 	}
-	if c.Timeout <= 0 {
-		bad("reward.timeout must be > 0")
-	}
-	if c.MaxRetries < 0 {
-		bad("reward.max_retries must be >= 0")
-	}
-	if c.RetryInitial <= 0 {
-		bad("reward.retry_initial must be > 0")
-	}
-	if c.RetryMaxInterval < c.RetryInitial {
-		bad("reward.retry_max_interval must be >= reward.retry_initial")
-	}
-	if c.MaxRetryAfter < 0 {
-		bad("reward.max_retry_after must be >= 0")
-	}
+	errs = append(errs, c.RetryConfig.validate("reward")...)
 	return errors.Join(errs...)
 }
 
@@ -188,6 +171,23 @@ func RewardKey(model string, messages []schemas.Message) string {
 // prompt (the conversation so far). Errors read "reward: model M: ..." and
 // wrap the package's sentinels.
 func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, response string) (float64, error) {
+	s, err := c.ScoreDetail(ctx, prompt, response)
+	return s.Reward, err
+}
+
+// RewardScore is a score with what it cost.
+type RewardScore struct {
+	Reward float64
+	// Cached is true when the score came from the cache (no request made).
+	Cached bool
+	// PromptTokens is what the reward model read (what it read first, for
+	// a cached score).
+	PromptTokens int64
+}
+
+// ScoreDetail is Score, saying also whether the score was cached and what
+// it cost: a pipeline books each prompt's share of the reward model.
+func (c *RewardClient) ScoreDetail(ctx context.Context, prompt []schemas.Message, response string) (RewardScore, error) {
 	msgs := make([]schemas.Message, 0, len(prompt)+1)
 	msgs = append(append(msgs, prompt...), schemas.Message{Role: schemas.RoleAssistant, Content: response})
 	key := RewardKey(c.cfg.Model, msgs)
@@ -195,12 +195,12 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 		if e, ok, err := c.cache.get(ctx, key); err == nil && ok && e.Reward != nil && !math.IsNaN(*e.Reward) {
 			c.cacheHits.Add(1)
 			c.ledger.recordCached(c.cfg.Model, 1, e.PromptTokens)
-			return *e.Reward, nil
+			return RewardScore{Reward: *e.Reward, Cached: true, PromptTokens: e.PromptTokens}, nil
 		}
 	}
 	worst := EstimatePromptTokens(Request{Messages: msgs})
 	if err := c.ledger.reserve(worst); err != nil {
-		return 0, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
+		return RewardScore{}, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
 	}
 	body, err := json.Marshal(struct {
 		Model    string            `json:"model"`
@@ -208,12 +208,12 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 	}{c.cfg.Model, msgs})
 	if err != nil {
 		c.ledger.release(worst, c.cfg.Model, Usage{}, 0, false)
-		return 0, fmt.Errorf("reward: model %s: %w: %v", c.cfg.Model, ErrBadRequest, err)
+		return RewardScore{}, fmt.Errorf("reward: model %s: %w: %v", c.cfg.Model, ErrBadRequest, err)
 	}
 	score, tokens, err := c.withRetries(ctx, body)
 	if err != nil {
 		c.ledger.release(worst, c.cfg.Model, Usage{}, 0, false)
-		return 0, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
+		return RewardScore{}, fmt.Errorf("reward: model %s: %w", c.cfg.Model, err)
 	}
 	if tokens == 0 {
 		tokens = worst
@@ -223,7 +223,7 @@ func (c *RewardClient) Score(ctx context.Context, prompt []schemas.Message, resp
 		// A failed write costs a rerun a call, not the score.
 		_ = c.cache.put(ctx, key, cacheEntry{Model: c.cfg.Model, Reward: &score, PromptTokens: tokens})
 	}
-	return score, nil
+	return RewardScore{Reward: score, PromptTokens: tokens}, nil
 }
 
 func (c *RewardClient) withRetries(ctx context.Context, body []byte) (float64, int64, error) {

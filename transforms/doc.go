@@ -1,6 +1,7 @@
 // Package transforms is the Beam wiring of syllabus: composite transforms
 // that turn the plain-Go stages (input readers, decontam.Index,
-// teacher.Client, filters.Select, the release writer) into one graph.
+// teacher.Client and teacher.RewardClient, filters.Curate, the release
+// writer) into one graph.
 //
 // Beam lives only here and in pipelines/. Every DoFn routes a per-record
 // problem to the dead-letter output instead of returning an error, because an

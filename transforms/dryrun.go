@@ -8,6 +8,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
 	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
@@ -27,12 +28,20 @@ type estimateFn struct {
 	Input      recipe.InputConfig
 	K          int
 	S3Endpoint string
-	cfg        teacher.Config
-	cache      *teacher.Cache
+	// Encoding is the tiktoken encoding that counts prompt tokens
+	// (sampling.token_encoding).
+	Encoding string
+	cfg      teacher.Config
+	cache    *teacher.Cache
+	tok      *filters.Tokenizer
 }
 
 func (f *estimateFn) Setup() error {
 	if err := json.Unmarshal([]byte(f.Teacher), &f.cfg); err != nil {
+		return err
+	}
+	var err error
+	if f.tok, err = filters.NewTokenizer(f.Encoding); err != nil {
 		return err
 	}
 	if f.cfg.CacheDir != "" {
@@ -59,10 +68,23 @@ func (f *estimateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitT
 	}
 	var e teacher.Estimate
 	e.Add(req)
+	e.PromptTokens = promptTokens(f.tok, req.Messages)
 	emitTally("estimate:requests", e.Requests)
 	emitTally("estimate:samples", e.Samples)
 	emitTally("estimate:prompt_tokens", e.PromptTokens)
 	emitTally("estimate:max_completion_tokens", e.MaxCompletionTokens)
+}
+
+// promptTokens counts a conversation's tokens with tok, plus the chat
+// template's few per message (OpenAI's rule of thumb: 4 per message and 3
+// to prime the reply). Not the teacher's own tokenizer, but far closer on
+// math and code than 4 bytes a token.
+func promptTokens(tok *filters.Tokenizer, msgs []schemas.Message) int64 {
+	n := 3
+	for _, m := range msgs {
+		n += 4 + tok.Count(m.Content)
+	}
+	return int64(n)
 }
 
 // writeEstimateFn sums the tallies into a release.DryRun and stores it.
@@ -113,7 +135,7 @@ func dryRunGraph(s beam.Scope, r recipe.Recipe, teacherJSON []byte, clean beam.P
 	if err != nil {
 		return err
 	}
-	est := beam.ParDo(s, &estimateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint}, clean)
+	est := beam.ParDo(s, &estimateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint, Encoding: r.Sampling.TokenEncoding}, clean)
 	all := beam.Flatten(s, append(tallies, est)...)
 	beam.ParDo0(s, &writeEstimateFn{Recipe: string(recipeJSON)}, beam.Impulse(s), beam.SideInput{Input: all})
 	return nil

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syllabus-dev/syllabus/filters"
+	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/transforms/builtin"
+	"github.com/syllabus-dev/syllabus/transforms/recipe"
 	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
@@ -34,6 +38,23 @@ func TestDryRunCallsNoTeacher(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(r.NameRoot(), "LATEST")); !os.IsNotExist(err) {
 		t.Errorf("a dry run published a release (LATEST: %v)", err)
+	}
+	// Prompt tokens are counted with tiktoken (cl100k_base), not 4 bytes
+	// a token: the forecast is the sum of the conversations' counts.
+	tok, err := filters.NewTokenizer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	spec, err := builtin.ParseSpec(r.Input.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range builtin.Generate(spec) {
+		want += promptTokens(tok, recipe.Conversation(schemas.Prompt{Text: p.Text}, r.TeacherInput()))
+	}
+	if d.Estimate.PromptTokens != want {
+		t.Errorf("prompt tokens forecast %d, tiktoken counts %d", d.Estimate.PromptTokens, want)
 	}
 }
 

@@ -13,10 +13,16 @@ import (
 // spent quota fails in seconds with one line naming the cause. When the
 // server refuses n > 1 it sets teacher.single_sample, so workers draw the
 // k samples one request each from the start, and returns a note saying so.
+// With a reward model it checks that too (teacher.RewardPreflight).
 func Preflight(ctx context.Context, r *recipe.Recipe) (note string, err error) {
 	rep, err := teacher.Preflight(ctx, r.Teacher, r.Sampling.SamplesPerPrompt, nil)
 	if err != nil {
 		return "", fmt.Errorf("teacher preflight: %w", err)
+	}
+	if r.Reward.URL != "" {
+		if err := teacher.RewardPreflight(ctx, r.Reward, nil); err != nil {
+			return "", fmt.Errorf("reward preflight: %w", err)
+		}
 	}
 	if rep.SingleSample {
 		r.Teacher.SingleSample = true

@@ -79,6 +79,7 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, _ []byte, tallies func(
 		t[k] += v
 	}
 	flushWorkerTeachers(ctx)
+	flushWorkerRewards()
 	var all []release.Part
 	var p release.Part
 	for parts(&p) {

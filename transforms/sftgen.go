@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -28,7 +29,6 @@ func init() {
 	register.DoFn4x1[schemas.Prompt, func(schemas.Prompt), func(release.Row), func(string, int64), error](&decontamPromptsFn{})
 	register.DoFn5x1[context.Context, schemas.Prompt, func(schemas.Generation), func(release.Row), func(string, int64), error](&generateFn{})
 	register.DoFn4x1[schemas.Generation, func(schemas.Generation), func(release.Row), func(string, int64), error](&decontamResponsesFn{})
-	register.DoFn3x1[schemas.Generation, func(release.Row), func(string, int64), error](&selectFn{})
 	register.DoFn3x1[context.Context, release.Row, func(release.Part), error](&writePartsFn{})
 	register.DoFn4x1[context.Context, []byte, func(*string, *int64) bool, func(*release.Part) bool, error](&finalizeFn{})
 	register.DoFn3x0[context.Context, string, int64](&watchTalliesFn{})
@@ -73,6 +73,9 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 		return fmt.Errorf("sftgen: decontam: %w", err)
 	}
 	info := release.Info{Kind: release.KindSFTGen, Root: r.VersionRoot(), Tables: release.SFTGenTables, Recipe: r.Rerunnable(), Version: r.Output.Version, CodeRevision: codeRevision, Lease: r.Lease}
+	if r.Refusal.Enabled {
+		info.Tables = append(slices.Clone(info.Tables), release.TableRefusal)
+	}
 	for _, b := range index.Benchmarks() {
 		info.Benchmarks = append(info.Benchmarks, release.BenchmarkSummary{Name: b.Name, Version: b.Version, Items: b.Items})
 	}
@@ -113,12 +116,15 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 		return fmt.Errorf("sftgen: %w", err)
 	}
 	incRows, incTally = append(append(incRows, skillRows...), tagRows...), append(append(incTally, skillTally...), tagTally...)
-	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), &generateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint, Run: r.VersionRoot()}, clean)
+	gens, genRows, genTally := beam.ParDo3(s.Scope("generate"), generateStage(r, teacherJSON), clean)
 	checked, respRows, respTally := beam.ParDo3(s.Scope("decontam_responses"), &decontamResponsesFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, gens)
-	selRows, selTally := beam.ParDo2(s.Scope("select"), &selectFn{Sampling: r.Sampling}, checked)
+	selRows, selTally, err := curationStages(s, r, teacherJSON, checked)
+	if err != nil {
+		return fmt.Errorf("sftgen: %w", err)
+	}
 
-	rows := append(append(incRows, readRows, dupRows, contamRows, genRows, respRows, selRows), nearRows...)
-	allTallies := sumPerBundle(s, append(append(incTally, readTally, dupTally, contamTally, genTally, respTally, selTally), nearTally...))
+	rows := append(append(append(incRows, readRows, dupRows, contamRows, genRows, respRows), selRows...), nearRows...)
+	allTallies := sumPerBundle(s, append(append(append(incTally, readTally, dupTally, contamTally, genTally, respTally), selTally...), nearTally...))
 	beam.ParDo0(s.Scope("progress"), &watchTalliesFn{Run: r.VersionRoot()}, allTallies)
 	tallies := stats.SumPerKey(s, allTallies)
 	return WriteRelease(s, info, rows, tallies)

@@ -157,7 +157,7 @@ func TestSFTGenQuickstart(t *testing.T) {
 	if u := m.TokenUsage["sim"]; u.Requests != 60 || u.CompletionTokens == 0 {
 		t.Errorf("token usage = %+v", m.TokenUsage)
 	}
-	if len(m.Benchmarks) < 10 || m.Difficulty["easy"]+m.Difficulty["medium"]+m.Difficulty["hard"] != c.PromptsKept {
+	if len(m.Benchmarks) < 10 || m.Difficulty["easy"]+m.Difficulty["medium"]+m.Difficulty["hard"]+m.Difficulty["trivial"] != c.PromptsKept {
 		t.Errorf("benchmarks %d, difficulty %v", len(m.Benchmarks), m.Difficulty)
 	}
 	card, _ := os.ReadFile(filepath.Join(r.VersionRoot(), "README.md"))
@@ -173,6 +173,14 @@ func TestSFTGenQuickstart(t *testing.T) {
 	row := rows[0]
 	if len(row.Messages) != 2 || row.Messages[1].Role != "assistant" || !strings.Contains(row.Messages[1].Content, `\boxed{`+row.Answer+`}`) || row.PromptID == "" {
 		t.Errorf("sft row = %+v", row)
+	}
+	// Without a reward model the reward is null; lengths and the pass
+	// rate's interval are always there.
+	if row.Reward != nil || row.ResponseTokens <= 0 || row.SamplesDrawn != 4 || !(row.PassRateLow <= row.PassRate && row.PassRate <= row.PassRateHigh && row.PassRateHigh > row.PassRateLow) {
+		t.Errorf("sft row reward %v, tokens %d, drawn %d, pass rate %v in [%v, %v]", row.Reward, row.ResponseTokens, row.SamplesDrawn, row.PassRate, row.PassRateLow, row.PassRateHigh)
+	}
+	if s := m.ResponseTokens["sft"]; s.Count != int(c.SFTRows) || s.P50 <= 0 || m.Sampling.SamplesDrawn != 240 || m.Sampling.MaxSamples != 240 || m.Lineage.PromptTemplateHash == "" {
+		t.Errorf("manifest response tokens %+v, sampling %+v, lineage %+v", s, m.Sampling, m.Lineage)
 	}
 }
 

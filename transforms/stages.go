@@ -337,6 +337,8 @@ func (f *generateFn) emit(ctx context.Context, results []teacher.Result, emitGen
 			emitTally("cache:hits", 1)
 		}
 		emitTally("samples", int64(len(g.Samples)))
+		emitTally(release.TallySamplingPrompts, 1)
+		emitTally(release.TallySamplingMax, int64(f.K))
 		f.progress.samples.Add(int64(len(g.Samples)))
 		if !g.Cached {
 			tokens := g.Usage.PromptTokens + g.Usage.CompletionTokens
@@ -350,53 +352,6 @@ func (f *generateFn) emit(ctx context.Context, results []teacher.Result, emitGen
 		// Stop the bundle's other requests now: the run is over.
 		f.endBundle()
 		return fmt.Errorf("generate: the run stops: %w", fatal)
-	}
-	return nil
-}
-
-// selectFn grades samples and applies rejection sampling (see Select).
-type selectFn struct {
-	Sampling recipe.SamplingConfig
-	verifier filters.Verifier
-}
-
-func (f *selectFn) Setup() error {
-	var err error
-	f.verifier, err = filters.VerifierByName(f.Sampling.Verifier)
-	return err
-}
-
-func (f *selectFn) ProcessElement(g schemas.Generation, emitRow func(release.Row), emitTally func(string, int64)) error {
-	o := filters.Select(g, f.verifier, f.Sampling.Selection())
-	out := emitters{row: emitRow, tally: emitTally}
-	for verdict, n := range o.Graded {
-		emitTally("graded:"+verdict, int64(n))
-	}
-	if o.Rejection != nil {
-		emitTally(release.FateRejected, 1)
-		emitTally("reason:"+o.Rejection.Reason, 1)
-		return out.emit(release.TableRejected, release.SampleKey(g.Prompt.ID, 0), o.Rejection)
-	}
-	emitTally(release.FateKept, 1)
-	emitTally("difficulty:"+o.Difficulty, 1)
-	for _, s := range g.Prompt.Skills {
-		emitTally("skill:"+s, 1)
-		emitTally(release.CoverageKey(s, o.Difficulty), 1)
-	}
-	for _, r := range o.SFT {
-		if err := out.emit(release.TableSFT, release.SampleKey(r.PromptID, int(r.SampleIndex)), r); err != nil {
-			return err
-		}
-	}
-	for _, r := range o.Pairs {
-		if err := out.emit(release.TablePreference, release.SampleKey(r.PromptID, int(r.ChosenIndex)), r); err != nil {
-			return err
-		}
-	}
-	for _, r := range o.RLVR {
-		if err := out.emit(release.TableRLVR, release.SampleKey(r.PromptID, 0), r); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,6 +202,9 @@ func TestFatalTeacherAnswers(t *testing.T) {
 		{"404 unknown model", teacher.SimConfig{}, nil, []string{"--teacher_model=quirky-r2"}, `unknown model: teacher.model "quirky-r2"`},
 		// The quota runs out mid-run, after the preflight and a few prompts.
 		{"429 insufficient_quota", teacher.SimConfig{QuotaAfter: 5}, nil, []string{"--teacher_max_concurrency=2"}, "quota exhausted"},
+		// A reward model at a dead address: stopped by its own preflight,
+		// not after every prompt's retries.
+		{"reward model unreachable", teacher.SimConfig{}, nil, []string{"--reward_url=" + closedURL(t), "--reward_model=rm"}, "reward.url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,4 +228,14 @@ func TestFatalTeacherAnswers(t *testing.T) {
 			t.Logf("exit %d after %s: %s", q.code, q.elapsed.Round(time.Millisecond), strings.Join(lines, ""))
 		})
 	}
+}
+
+// closedURL is the URL of a loopback port nothing listens on.
+func closedURL(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String()
 }

@@ -44,11 +44,15 @@ type Mapping struct {
 	// ("#### n"), boxed (last \boxed{}) or plain. The final answer becomes
 	// the prompt's Answer and the full solution its Solution.
 	AnswerFormat string `yaml:"answer_format" json:"answer_format,omitempty"`
+	// Difficulty is the field holding the input's own difficulty label
+	// (default "level", as in MATH: "Level 3"), released as the
+	// source_difficulty column; a record without it has none.
+	Difficulty string `yaml:"difficulty_field" json:"difficulty_field,omitempty"`
 }
 
 // DefaultMapping is the mapping of DESIGN.md: id, prompt, answer.
 func DefaultMapping() Mapping {
-	return Mapping{ID: "id", Text: "prompt", Answer: "answer", Messages: "messages", AnswerFormat: filters.FormatAuto}
+	return Mapping{ID: "id", Text: "prompt", Answer: "answer", Messages: "messages", AnswerFormat: filters.FormatAuto, Difficulty: "level"}
 }
 
 // Limits bound what one record may hold.
@@ -252,8 +256,15 @@ func (r *reader) record(line int, record map[string]any, raw []byte) {
 	} else if !seen {
 		r.seenIDs[id] = idUse{line: line, textHash: th}
 	}
+	var level string
+	if m.Difficulty != "" {
+		if level, _, problem = stringField(record, m.Difficulty, true); problem != "" {
+			r.dead(line, m.Difficulty, problem+" (set input.difficulty_field to the field holding a difficulty label, or to \"\" for none)", raw)
+			return
+		}
+	}
 	r.stats.Prompts++
-	p := schemas.Prompt{ID: id, Text: text, Messages: msgs, Answer: answer, Solution: solution, Source: r.source, Line: line}
+	p := schemas.Prompt{ID: id, Text: text, Messages: msgs, Answer: answer, Solution: solution, Source: r.source, Line: line, SourceDifficulty: strings.TrimSpace(level)}
 	if r.sink.Record == nil {
 		r.sink.Prompt(p)
 		return

@@ -38,6 +38,12 @@ type Recipe struct {
 	Decontam DecontamConfig `yaml:"decontam" json:"decontam"`
 	Output   OutputConfig   `yaml:"output" json:"output"`
 	Skills   SkillsConfig   `yaml:"skills" json:"skills"`
+	// Reward, Difficulty, RLVR and Refusal shape the stage after
+	// verification (see curation.go).
+	Reward     teacher.RewardConfig     `yaml:"reward" json:"reward"`
+	Difficulty filters.DifficultyConfig `yaml:"difficulty" json:"difficulty"`
+	RLVR       filters.RLVRConfig       `yaml:"rlvr" json:"rlvr"`
+	Refusal    filters.RefusalConfig    `yaml:"refusal" json:"refusal"`
 	// DryRun (--dry_run) reads, deduplicates and decontaminates, then
 	// forecasts the teacher's requests and tokens instead of calling it.
 	DryRun bool `yaml:"-" json:"-"`
@@ -77,6 +83,8 @@ type SamplingConfig struct {
 	// "<think>\n…\n</think>\n\n<answer>"), "column" (a reasoning column) or
 	// "drop". Only the answer is ever verified.
 	Reasoning string `yaml:"reasoning" json:"reasoning"`
+	// Policy, RankBy, MaxResponseTokens and the rest: see curation.go.
+	CurationFields `yaml:",inline" json:",inline"`
 }
 
 // DecontamConfig is the recipe section "decontam": the decontam package's
@@ -135,7 +143,7 @@ const DefaultInstruction = "Please reason step by step, and put your final answe
 func Default() Recipe {
 	t := teacher.DefaultConfig()
 	t.Model = "sim"
-	return Recipe{
+	r := Recipe{
 		Name:     "quickstart",
 		Input:    InputConfig{Path: "builtin:arithmetic?n=200", Mapping: input.DefaultMapping(), Instruction: DefaultInstruction},
 		Teacher:  t,
@@ -145,6 +153,9 @@ func Default() Recipe {
 		Output:   OutputConfig{Path: "./out", ShardRows: 100_000, ShardBytes: 256 << 20, RowGroupRows: 10_000, Incremental: true, LeaseTTL: DefaultLeaseTTL, MaxDeadLetterFraction: 0.5},
 		Skills:   DefaultSkills(),
 	}
+	r.Sampling.CurationFields = DefaultCurationFields()
+	r.Reward, r.Difficulty, r.RLVR, r.Refusal = teacher.DefaultRewardConfig(), filters.DefaultDifficultyConfig(), filters.DefaultRLVRConfig(), filters.DefaultRefusalConfig()
+	return r
 }
 
 // SimTeacher is the teacher model name that selects the simulated teacher.
@@ -250,6 +261,7 @@ func (r Recipe) Validate() error {
 	if err := filters.CheckReasoningForm(s.Reasoning); err != nil {
 		bad("sampling.reasoning: %v", err)
 	}
+	errs = append(errs, r.validateCuration()...)
 	errs = append(errs, r.Dedup.validate()...)
 	if err := r.Decontam.Config.Validate(); err != nil {
 		errs = append(errs, err)
@@ -302,6 +314,7 @@ func (r *Recipe) Resolve(now time.Time) {
 	case CacheOff:
 		r.Teacher.CacheDir = ""
 	}
+	r.resolveReward()
 }
 
 // DefaultVersion is the version of a release made now: a UTC timestamp.

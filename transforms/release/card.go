@@ -16,7 +16,7 @@ import (
 func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	var b strings.Builder
 	b.WriteString("---\nconfigs:\n")
-	for i, t := range []string{TableSFT, TablePreference, TableRLVR} {
+	for i, t := range cardTables(m, TableSFT, TablePreference, TableRLVR) {
 		fmt.Fprintf(&b, "- config_name: %s\n", t)
 		if i == 0 {
 			b.WriteString("  default: true\n")
@@ -53,7 +53,7 @@ func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	fmt.Fprintf(&b, "| **read** | **%d** | |\n\n", c.PromptsIn)
 
 	b.WriteString("| table | rows | files |\n| --- | ---: | ---: |\n")
-	for _, t := range SFTGenTables {
+	for _, t := range cardTables(m, SFTGenTables...) {
 		var rows, files int64
 		for _, f := range m.Files {
 			if strings.HasPrefix(f.Path, t+"/") || f.Path == t+".jsonl" {
@@ -72,6 +72,7 @@ func DatasetCard(m *Manifest, r recipe.Recipe) string {
 	coverageSection(&b, m)
 	section(&b, "Sample verdicts", "verdict", m.Graded, c.SamplesGenerated)
 
+	curationCard(&b, m)
 	b.WriteString("## Teacher usage\n\n")
 	if len(m.TokenUsage) == 0 {
 		b.WriteString("No teacher calls were made (every response came from the cache).\n\n")

@@ -91,6 +91,8 @@ type Manifest struct {
 	// NearDuplicates is what near-duplicate detection found (absent when
 	// dedup.near is off).
 	NearDuplicates *NearDupSummary `json:"near_duplicates,omitempty"`
+	// Curation is what the stage after verification did (curation.go).
+	Curation
 }
 
 // CacheCounts counts samples looked up in the response cache: found,
@@ -109,6 +111,7 @@ func PublishSFTGen(ctx context.Context, store storage.Store, info Info, t map[st
 	m.Counts.SFTRows = sizes[TableSFT].Rows
 	m.Counts.PreferenceRows = sizes[TablePreference].Rows
 	m.Counts.RLVRRows = sizes[TableRLVR].Rows
+	m.Counts.RefusalRows = sizes[TableRefusal].Rows
 	if err := m.Counts.Reconcile(); err != nil {
 		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)
 	}
@@ -255,6 +258,7 @@ func BuildManifest(info Info, t map[string]int64) *Manifest {
 		b.Flagged = t["benchmark:"+b.Name]
 		m.Benchmarks = append(m.Benchmarks, b)
 	}
+	m.Curation = buildCuration(info, t, m.TeacherModels)
 	return m
 }
 

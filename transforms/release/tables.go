@@ -26,6 +26,7 @@ const (
 	TableSFT           = "sft"
 	TablePreference    = "preference"
 	TableRLVR          = "rlvr"
+	TableRefusal       = "refusal" // R-Tuning rows, written when refusal.enabled
 	TableRejected      = "rejected"
 	TableContamination = "contamination"
 	TableDeadLetter    = "dead_letter"
@@ -61,6 +62,7 @@ var Tables = []TableInfo{
 	parquetTable[schemas.SFTExample](TableSFT, "train"),
 	parquetTable[schemas.PreferencePair](TablePreference, "train"),
 	parquetTable[schemas.RLVRExample](TableRLVR, "train"),
+	parquetTable[schemas.RefusalExample](TableRefusal, "train"),
 	parquetTable[schemas.Rejection](TableRejected, "rejected"),
 	jsonlTable(TableContamination),
 	jsonlTable(TableNearDuplicates),
