@@ -124,7 +124,7 @@ func run(ctx context.Context) (err error) {
 		fmt.Fprintf(os.Stderr, "sftgen: simulated teacher listening at %s\n", r.Teacher.URL)
 	}
 	if err := transforms.CheckInput(ctx, r); err != nil {
-		return fmt.Errorf("sftgen: %w", err)
+		return err
 	}
 	if !r.DryRun {
 		// URL, key and model checked in seconds, before any work.
