@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
+	"github.com/syllabus-dev/syllabus/storage/storagetest"
 )
 
 func TestMergeFoldsSpellingsAndKeepsK(t *testing.T) {
@@ -145,5 +147,33 @@ func TestSlug(t *testing.T) {
 	}
 	if strings.Contains(Slug("a  b"), "__") {
 		t.Error("double separator")
+	}
+}
+
+// A pinned catalogue may live on S3 beside the releases it tags.
+func TestLoadFromS3(t *testing.T) {
+	bucket, opts := storagetest.NewS3Bucket(t)
+	c := Catalogue{Format: FormatVersion, Skills: []schemas.Skill{{Name: "fraction", Description: "parts of a whole"}, {Name: "money", Description: "prices"}}}
+	c.Version = c.ContentVersion()
+	data, err := c.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.Open(bucket+"/catalogues", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(t.Context(), "math.yaml", data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(t.Context(), bucket+"/catalogues/math.yaml", opts.S3Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != c.Version || !slices.Equal(got.Names(), c.Names()) || got.Source != bucket+"/catalogues/math.yaml" {
+		t.Errorf("loaded %+v, want the catalogue put there (%s) with its URL as source", got, c.Version)
+	}
+	if _, err := Load(t.Context(), bucket+"/catalogues/missing.yaml", opts.S3Endpoint); err == nil || !strings.Contains(err.Error(), "skills catalogue") {
+		t.Errorf("missing catalogue: err %v, want one naming the skills catalogue", err)
 	}
 }
