@@ -14,6 +14,7 @@ import (
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
 	"github.com/syllabus-dev/syllabus/transforms/release"
+	"github.com/syllabus-dev/syllabus/transforms/skills"
 )
 
 func init() {
@@ -31,9 +32,13 @@ type estimateFn struct {
 	// Encoding is the tiktoken encoding that counts prompt tokens
 	// (sampling.token_encoding).
 	Encoding string
-	cfg      teacher.Config
-	cache    *teacher.Cache
-	tok      *filters.Tokenizer
+	// Tagging is whether the run tags skills; Catalogue is the pinned
+	// catalogue's skills, nil when the run would induce one.
+	Tagging   bool
+	Catalogue []schemas.Skill
+	cfg       teacher.Config
+	cache     *teacher.Cache
+	tok       *filters.Tokenizer
 }
 
 func (f *estimateFn) Setup() error {
@@ -56,6 +61,9 @@ func (f *estimateFn) Setup() error {
 
 func (f *estimateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitTally func(string, int64)) {
 	emitTally("estimate:prompts", 1)
+	if f.Tagging {
+		f.estimateTagging(ctx, p, emitTally)
+	}
 	req := f.cfg.NewRequest(recipe.Conversation(p, f.Input), f.K)
 	if f.cache != nil {
 		// An unreadable cache forecasts as if empty: it errs on the side of cost.
@@ -73,6 +81,26 @@ func (f *estimateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitT
 	emitTally("estimate:samples", e.Samples)
 	emitTally("estimate:prompt_tokens", e.PromptTokens)
 	emitTally("estimate:max_completion_tokens", e.MaxCompletionTokens)
+}
+
+// estimateTagging books the skill-tagging request a prompt would cost
+// (tagging comes before generation, so every prompt that reaches the
+// teacher is tagged), unless the cache holds its answer, and the tokens of
+// the induction request it would cost were it in the induction sample.
+// Without a pinned catalogue the tag request is counted without the
+// catalogue's text, which is not known before induction.
+func (f *estimateFn) estimateTagging(ctx context.Context, p schemas.Prompt, emitTally func(string, int64)) {
+	emitTally("estimate:induce_prompt_tokens", promptTokens(f.tok, f.cfg.InductionRequest(p.Text).Messages))
+	req := f.cfg.TagRequest(f.Catalogue, p.Text, 0)
+	if f.cache != nil && f.Catalogue != nil {
+		if cached, _ := f.cache.Cached(ctx, req); cached > 0 {
+			emitTally("estimate:tag_cached", 1)
+			return
+		}
+	}
+	emitTally("estimate:tag_requests", 1)
+	emitTally("estimate:tag_prompt_tokens", promptTokens(f.tok, req.Messages))
+	emitTally("estimate:tag_max_completion_tokens", int64(req.MaxTokens))
 }
 
 // promptTokens counts a conversation's tokens with tok, plus the chat
@@ -112,7 +140,14 @@ func (f *writeEstimateFn) ProcessElement(ctx context.Context, _ []byte, tallies 
 		Budget:        r.Teacher.TokenBudget,
 	}
 	d.ToTeacher = t["estimate:prompts"]
-	d.OverBudget = d.Budget > 0 && d.Estimate.PromptTokens+d.Estimate.MaxCompletionTokens > d.Budget
+	if r.Skills.Tagging() {
+		d.Skills = skillsEstimate(r, t, d.ToTeacher)
+	}
+	worst := d.Estimate.PromptTokens + d.Estimate.MaxCompletionTokens
+	if d.Skills != nil {
+		worst += d.Skills.Estimate.PromptTokens + d.Skills.Estimate.MaxCompletionTokens
+	}
+	d.OverBudget = d.Budget > 0 && worst > d.Budget
 	if got := d.Duplicate + d.Contaminated + d.DeadLetter + d.ToTeacher; got != d.PromptsIn {
 		return fmt.Errorf("dry run: counts do not reconcile: %d read but %d accounted for", d.PromptsIn, got)
 	}
@@ -127,6 +162,26 @@ func (f *writeEstimateFn) ProcessElement(ctx context.Context, _ []byte, tallies 
 	return store.Put(ctx, release.DryRunPath(r), append(data, '\n'))
 }
 
+// skillsEstimate forecasts the skills stage from the tallies: the tag
+// requests of the prompts whose tags are not cached and, without a pinned
+// catalogue, the induction requests of a sample of skills.induce_sample
+// prompts (prompt tokens: the mean per prompt times the sample).
+func skillsEstimate(r recipe.Recipe, t map[string]int64, toTeacher int64) *release.SkillsEstimate {
+	const maxTokens = 512 // teacher.Config.skillRequest's limit
+	e := &release.SkillsEstimate{CataloguePinned: r.Skills.Catalogue != "", CachedTags: t["estimate:tag_cached"],
+		Estimate: teacher.Estimate{Requests: t["estimate:tag_requests"], Samples: t["estimate:tag_requests"],
+			PromptTokens: t["estimate:tag_prompt_tokens"], MaxCompletionTokens: t["estimate:tag_max_completion_tokens"]}}
+	if !e.CataloguePinned && toTeacher > 0 {
+		e.InduceRequests = min(int64(r.Skills.InduceSample), toTeacher)
+		e.Estimate.Requests += e.InduceRequests
+		e.Estimate.Samples += e.InduceRequests
+		e.Estimate.PromptTokens += t["estimate:induce_prompt_tokens"] * e.InduceRequests / toTeacher
+		e.Estimate.MaxCompletionTokens += e.InduceRequests * maxTokens
+	}
+	e.Synthesis = r.Skills.Profile != ""
+	return e
+}
+
 // dryRunGraph ends the graph after decontamination: it estimates instead of
 // generating.
 func dryRunGraph(s beam.Scope, r recipe.Recipe, teacherJSON []byte, clean beam.PCollection, tallies ...beam.PCollection) error {
@@ -135,7 +190,16 @@ func dryRunGraph(s beam.Scope, r recipe.Recipe, teacherJSON []byte, clean beam.P
 	if err != nil {
 		return err
 	}
-	est := beam.ParDo(s, &estimateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint, Encoding: r.Sampling.TokenEncoding}, clean)
+	estimate := &estimateFn{Teacher: string(teacherJSON), Input: r.TeacherInput(), K: r.Sampling.SamplesPerPrompt, S3Endpoint: r.Output.S3Endpoint,
+		Encoding: r.Sampling.TokenEncoding, Tagging: r.Skills.Tagging()}
+	if r.Skills.Catalogue != "" {
+		c, err := skills.Load(context.Background(), r.Skills.Catalogue, r.Output.S3Endpoint)
+		if err != nil {
+			return fmt.Errorf("skills.catalogue: %w", err)
+		}
+		estimate.Catalogue = c.Skills
+	}
+	est := beam.ParDo(s, estimate, clean)
 	all := beam.Flatten(s, append(tallies, est)...)
 	beam.ParDo0(s, &writeEstimateFn{Recipe: string(recipeJSON)}, beam.Impulse(s), beam.SideInput{Input: all})
 	return nil

@@ -33,6 +33,23 @@ type DryRun struct {
 	// worst case (prompt + max completion tokens) exceeds it.
 	Budget     int64 `json:"token_budget"`
 	OverBudget bool  `json:"over_budget"`
+	// Skills forecasts skill tagging when the run tags (nil otherwise).
+	Skills *SkillsEstimate `json:"skills,omitempty"`
+}
+
+// SkillsEstimate is the teacher cost of the skills stage: one tag request
+// per prompt whose tags the cache does not hold (CachedTags: those it
+// does, known only with a pinned catalogue) and, when the catalogue is
+// induced, InduceRequests more. Estimate sums both. Without a pinned
+// catalogue the tag requests' prompt tokens leave out the catalogue's
+// text, unknown before induction. Synthesis is true when a skill profile
+// asks for STAT-Syn problems, whose requests are not forecast.
+type SkillsEstimate struct {
+	Estimate        teacher.Estimate `json:"estimate"`
+	InduceRequests  int64            `json:"induce_requests"`
+	CachedTags      int64            `json:"cached_tags"`
+	CataloguePinned bool             `json:"catalogue_pinned"`
+	Synthesis       bool             `json:"synthesis_not_forecast"`
 }
 
 // DryRunPath is where a dry run leaves its forecast, beside the releases.
@@ -62,6 +79,20 @@ func (d *DryRun) String() string {
 		d.Model, d.Estimate.Requests, d.Estimate.Samples, d.Estimate.PromptTokens, d.Estimate.MaxCompletionTokens)
 	if d.CachedSamples > 0 {
 		fmt.Fprintf(&b, "  cache:    %d samples are already in the response cache and cost nothing\n", d.CachedSamples)
+	}
+	if sk := d.Skills; sk != nil {
+		fmt.Fprintf(&b, "  skills:   %d requests (%d to induce the catalogue, %d to tag), ~%d prompt tokens, at most %d completion tokens",
+			sk.Estimate.Requests, sk.InduceRequests, sk.Estimate.Requests-sk.InduceRequests, sk.Estimate.PromptTokens, sk.Estimate.MaxCompletionTokens)
+		switch {
+		case !sk.CataloguePinned:
+			b.WriteString(" (tag prompts counted without the induced catalogue's text)")
+		case sk.CachedTags > 0:
+			fmt.Fprintf(&b, "; %d prompts' tags are cached", sk.CachedTags)
+		}
+		b.WriteString("\n")
+		if sk.Synthesis {
+			b.WriteString("  skills:   STAT-Syn's synthesized problems (skill profile) are not in this forecast\n")
+		}
 	}
 	if d.Budget > 0 {
 		verdict := "fits"
