@@ -80,6 +80,16 @@ if (c.preference_rows > 0) {
     FROM read_parquet(${quote(join(root, 'preference/*.parquet'))})`);
   if (!['DOUBLE', 'NULL'].includes(r.chosen) || !['DOUBLE', 'NULL'].includes(r.rejected) || !(r.tokens > 0)) fail(`preference curation columns: ${JSON.stringify(r)}`);
 }
+// With a reward model (manifest.reward), every SFT row is a scored best-of-N
+// and every pair carries both scores.
+if (manifest.reward && c.sft_rows > 0) {
+  const [r] = await rows(`SELECT count(*)::INTEGER AS n, count(reward)::INTEGER AS scored FROM read_parquet(${quote(join(root, 'sft/*.parquet'))})`);
+  if (r.scored !== r.n) fail(`reward model ${manifest.reward.model}: ${r.n - r.scored} of ${r.n} sft rows have no reward`);
+}
+if (manifest.reward && c.preference_rows > 0) {
+  const [r] = await rows(`SELECT count(*)::INTEGER AS n, count(chosen_reward)::INTEGER AS chosen, count(rejected_reward)::INTEGER AS rejected FROM read_parquet(${quote(join(root, 'preference/*.parquet'))})`);
+  if (r.chosen !== r.n || r.rejected !== r.n) fail(`reward model ${manifest.reward.model}: preference rows without both rewards: ${JSON.stringify(r)}`);
+}
 if (c.rlvr_rows > 0) {
   const [r] = await rows(`SELECT count(*) FILTER (WHERE pass_rate <= 0 OR pass_rate >= 1 OR correct > samples_drawn)::INTEGER AS bad
     FROM read_parquet(${quote(join(root, 'rlvr/*.parquet'))})`);
@@ -90,4 +100,4 @@ if (problems.length > 0) {
   console.error(`release ${root}: ${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
   process.exit(1);
 }
-console.log(`release ${root}: DuckDB read ${manifest.files.length} files; ${c.prompts_in} prompts reconcile; ${c.sft_rows} sft, ${c.preference_rows} preference, ${c.rlvr_rows} rlvr rows match the manifest`);
+console.log(`release ${root}: DuckDB read ${manifest.files.length} files; ${c.prompts_in} prompts reconcile; ${c.sft_rows} sft, ${c.preference_rows} preference, ${c.rlvr_rows} rlvr rows match the manifest${manifest.reward ? `; every row scored by ${manifest.reward.model}` : ''}`);

@@ -80,7 +80,10 @@
 // bodies, finish_reason=length, context-length 400s, a full queue), and
 // measures slot utilization server side. Its slots decode in the server's
 // own time, as continuous batching does, so the figure does not depend on
-// how a loaded machine schedules HTTP goroutines. StartReplay serves the
+// how a loaded machine schedules HTTP goroutines. It is also a simulated
+// reward model: POST /pooling at its root (RootURL) scores a response about
+// +2 when its last \boxed{} holds the known answer, about -2 otherwise, each
+// spread by +-1 from a hash of the text (SimReward). StartReplay serves the
 // recorded real responses in ../shared/recordings/ (ReadRecordings) in the
 // same wire format, so tests exercise real model output.
 //

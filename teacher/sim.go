@@ -100,6 +100,8 @@ type SimConfig struct {
 type SimStats struct {
 	// Requests is HTTP requests received; Completed those answered 200.
 	Requests, Completed int64
+	// PoolingRequests is requests to the simulated reward model (/pooling).
+	PoolingRequests int64
 	// Samples is the number of choices returned.
 	Samples int64
 	// Faults injected or errors answered.
@@ -129,6 +131,9 @@ type Sim struct {
 	ln    net.Listener
 	srv   *http.Server
 	slots *slotScheduler
+	// pooling serves the simulated reward model (StartSim only: a replay
+	// server has no scores of its own to give).
+	pooling bool
 
 	faultMu  sync.Mutex
 	faultRNG *rand.Rand
@@ -161,7 +166,7 @@ type simRequest struct {
 // cfg.Seed: a correct sample is a rationale built from the Solution's steps
 // ending in \boxed{Answer}; a wrong one ends in a plausible wrong number.
 func StartSim(cfg SimConfig) (*Sim, error) {
-	s := &Sim{cfg: cfg}
+	s := &Sim{cfg: cfg, pooling: true}
 	s.gen = s.simulate
 	return s.start()
 }
@@ -186,6 +191,9 @@ func (s *Sim) start() (*Sim, error) {
 	s.ln = ln
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.handle)
+	if s.pooling {
+		mux.HandleFunc("POST /pooling", s.handlePooling)
+	}
 	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(w, r) {
 			return
@@ -211,6 +219,10 @@ func (s *Sim) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 // URL returns the base URL, ending in /v1.
 func (s *Sim) URL() string { return "http://" + s.ln.Addr().String() + "/v1" }
+
+// RootURL is the server root, where the simulated reward model's /pooling
+// endpoint is (reward.url).
+func (s *Sim) RootURL() string { return "http://" + s.ln.Addr().String() }
 
 // Model returns the model id the server answers to.
 func (s *Sim) Model() string { return s.cfg.Model }

@@ -80,3 +80,56 @@ func TestSimAnswersDeterministically(t *testing.T) {
 		t.Errorf("usage not read: %+v", a.Usage)
 	}
 }
+
+// TestSimReward: the simulated teacher's /pooling answers as vLLM's reward
+// pooling does, and the reward client reads it: a response ending in the
+// known answer scores in [1, 3], any other in [-3, -1], the same response
+// always the same.
+func TestSimReward(t *testing.T) {
+	solve := func(p string) (Solution, bool) {
+		if p == "What is 6 times 7?" {
+			return Solution{Steps: []string{"6 times 7 is 42."}, Answer: "42"}, true
+		}
+		return Solution{}, false
+	}
+	sim, err := StartSim(SimConfig{Model: "sim", Solve: solve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	cfg := DefaultRewardConfig()
+	cfg.URL, cfg.Model = sim.RootURL(), "sim"
+	if err := RewardPreflight(t.Context(), cfg, nil); err != nil {
+		t.Fatalf("preflight against the simulated reward model: %v", err)
+	}
+	client, err := NewRewardClient(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	prompt := []schemas.Message{{Role: schemas.RoleUser, Content: "What is 6 times 7?"}}
+	for _, c := range []struct {
+		response string
+		low      float64
+	}{
+		{"Step 1: 6 times 7 is 42.\n\nTherefore, the final answer is $\\boxed{42}$.", 1},
+		{"6 sevens make 42, so $\\boxed{ 42 }$", 1},
+		{"First I guessed $\\boxed{42}$ but it is $\\boxed{48}$.", -3},
+		{"Step 1: 6 times 7 is 48.\n\nTherefore, the final answer is $\\boxed{48}$.", -3},
+		{"It is 42.", -3},
+	} {
+		got, err := client.Score(t.Context(), prompt, c.response)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got < c.low || got > c.low+2 || got != sim.SimReward(prompt[0].Content, c.response) {
+			t.Errorf("%q scored %v, want in [%v, %v] and the sim's own score", c.response, got, c.low, c.low+2)
+		}
+	}
+	if unknown, _ := client.Score(t.Context(), []schemas.Message{{Role: schemas.RoleUser, Content: "Unknown?"}}, "$\\boxed{42}$"); unknown > -1 {
+		t.Errorf("a prompt the sim does not know scored %v, want <= -1", unknown)
+	}
+	if st := sim.Stats(); st.PoolingRequests != 7 { // the preflight and six scores
+		t.Errorf("pooling requests %d, want 7", st.PoolingRequests)
+	}
+}

@@ -410,3 +410,50 @@ func BenchmarkSFTGenAdaptiveVsFixed(b *testing.B) {
 	b.ReportMetric(float64(adaptive.kept), "adaptive-kept")
 	b.ReportMetric(float64(adaptive.samples)/float64(fixed.samples), "samples-ratio")
 }
+
+// TestSFTGenSimulatedRewardModel: reward.model "sim" has the simulated
+// teacher score samples as a reward model would (the offline quickstart's
+// best-of-N): every SFT row carries a reward from the correct band, every
+// pair a correct chosen and an incorrect rejected score, and the manifest
+// books the scoring. With a real teacher, "sim" is refused.
+func TestSFTGenSimulatedRewardModel(t *testing.T) {
+	r := quickRecipe(t, 40)
+	r.Reward.Model = recipe.SimTeacher
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := StartSimTeacher(&r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := runSFTGen(t, r); err != nil {
+		t.Fatal(err)
+	}
+	m := readManifestFile(t, r)
+	sft := readTable[schemas.SFTExample](t, r, m, release.TableSFT)
+	pairs := readTable[schemas.PreferencePair](t, r, m, release.TablePreference)
+	if len(sft) == 0 || len(pairs) == 0 {
+		t.Fatalf("%d sft rows, %d pairs: want some of each", len(sft), len(pairs))
+	}
+	for _, row := range sft {
+		if row.Reward == nil || *row.Reward < 1 || *row.Reward > 3 {
+			t.Errorf("sft row %s: reward %v, want a score in the correct band [1, 3]", row.PromptID, deref(row.Reward))
+		}
+	}
+	for _, p := range pairs {
+		if p.ChosenReward == nil || p.RejectedReward == nil || *p.ChosenReward < 1 || *p.RejectedReward > -1 {
+			t.Errorf("pair %s: chosen %v, rejected %v: want chosen >= 1, rejected <= -1", p.PromptID, deref(p.ChosenReward), deref(p.RejectedReward))
+		}
+	}
+	if m.Reward == nil || m.Reward.Model != recipe.SimTeacher || m.Reward.Prompts != int64(len(sft)) || m.Lineage.RewardModel != recipe.SimTeacher {
+		t.Errorf("manifest reward %+v, lineage reward model %q; want sim over the %d prompts with SFT rows", m.Reward, m.Lineage.RewardModel, len(sft))
+	}
+
+	real := quickRecipe(t, 10)
+	real.Teacher.URL, real.Teacher.Model = "http://127.0.0.1:1/v1", "some-model"
+	real.Reward.Model = recipe.SimTeacher
+	if err := real.Validate(); err == nil || !strings.Contains(err.Error(), "reward.model") {
+		t.Errorf("reward.model sim with a real teacher: err %v, want one naming reward.model", err)
+	}
+}

@@ -220,7 +220,9 @@ type SimOptions struct {
 
 // StartSimTeacher starts the simulated teacher in-process for a recipe
 // whose input is a builtin set, gives it that set's answer key, and points
-// r.Teacher at it. Call stop when the pipeline is done.
+// r.Teacher at it, and r.Reward at its reward model when the recipe asks
+// for the simulated one (reward.model sim). Call stop when the pipeline is
+// done.
 func StartSimTeacher(r *recipe.Recipe, opts *SimOptions) (stop func() error, err error) {
 	if opts == nil {
 		opts = &SimOptions{Accuracy: 0.7}
@@ -246,6 +248,9 @@ func StartSimTeacher(r *recipe.Recipe, opts *SimOptions) (stop func() error, err
 		return nil, err
 	}
 	r.Teacher.URL = sim.URL()
+	if r.UsesSimReward() {
+		r.Reward.URL = sim.RootURL()
+	}
 	return sim.Close, nil
 }
 

@@ -47,7 +47,7 @@ var (
 	concurrency  = flag.Int("teacher_max_concurrency", 0, "teacher requests in flight per worker (recipe teacher.max_concurrency)")
 	samples      = flag.Int("samples_per_prompt", 0, "k, samples drawn per prompt (recipe sampling.samples_per_prompt)")
 	rewardURL    = flag.String("reward_url", "", "reward-model server root, without /v1 (vLLM /pooling); SFT rows are then the best-of-N (recipe reward.url)")
-	rewardModel  = flag.String("reward_model", "", "reward model id, e.g. Qwen/Qwen2.5-Math-RM-72B (recipe reward.model)")
+	rewardModel  = flag.String("reward_model", "", "reward model id, e.g. Qwen/Qwen2.5-Math-RM-72B, or sim for the simulated teacher's (recipe reward.model)")
 	policy       = flag.String("sampling_policy", "", "fixed (always k samples) or adaptive (rounds, stop a prompt once settled) (recipe sampling.policy)")
 	benchmarks   = flag.String("benchmarks", "", "directory of benchmark sets to decontaminate against, besides the built-in ones (recipe decontam.benchmarks_dir)")
 	output       = flag.String("output", "", "release root: a local directory or s3://bucket/prefix (recipe output.path)")

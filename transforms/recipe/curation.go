@@ -50,6 +50,11 @@ func DefaultCurationFields() CurationFields {
 // reward.model set).
 func (r Recipe) UsesReward() bool { return r.Reward.URL != "" || r.Reward.Model != "" }
 
+// UsesSimReward reports whether the recipe asks for the simulated reward
+// model (reward.model "sim" and no reward.url), which the simulated
+// teacher serves: the offline quickstart's best-of-N.
+func (r Recipe) UsesSimReward() bool { return r.Reward.Model == SimTeacher && r.Reward.URL == "" }
+
 // Ranking is the filters' view of which correct samples and pairs to keep.
 func (s SamplingConfig) Ranking() filters.RankingConfig {
 	return filters.RankingConfig{MaxCorrect: s.MaxCorrect, MaxPairs: s.MaxPairs, Rule: s.RankBy, Seed: s.Seed, MaxSimilarity: s.MaxSimilarity}
@@ -98,7 +103,14 @@ func (r Recipe) validateCuration() []error {
 	add(r.Difficulty.Validate())
 	add(r.RLVR.Validate())
 	add(r.Refusal.Validate())
-	if r.UsesReward() {
+	switch {
+	case r.UsesSimReward() && !r.UsesSimTeacher():
+		add(fmt.Errorf("reward.model %q is the simulated teacher's reward model: with a real teacher, set reward.url and reward.model to a real reward server", SimTeacher))
+	case r.UsesSimReward():
+		sim := r.Reward
+		sim.URL = "http://127.0.0.1" // filled in when the simulated teacher starts
+		add(sim.Validate())
+	case r.UsesReward():
 		add(r.Reward.Validate())
 	}
 	return errs

@@ -66,11 +66,14 @@ func (r *Recipe) UnmarshalJSON(data []byte) error {
 // Rerunnable is the recipe as the manifest records it: what reruns the
 // same job when saved to a file and passed to --recipe. It leaves out what
 // belongs to this run only: the version (each run makes a new one) and the
-// address of a simulated teacher started for the run.
+// address of a simulated teacher (and reward model) started for the run.
 func (r Recipe) Rerunnable() Recipe {
 	r.Output.Version = ""
 	if r.Teacher.Model == SimTeacher {
 		r.Teacher.URL = ""
+	}
+	if r.Reward.Model == SimTeacher {
+		r.Reward.URL = ""
 	}
 	return r
 }
