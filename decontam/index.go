@@ -271,10 +271,10 @@ func (ix *Index) Stats() IndexStats {
 
 // scratch is the per-call working memory of Check, pooled.
 type scratch struct {
-	words  words
-	prefix []uint64
-	hits   []hit
-	cands  []candidate // lookup's buffer
+	words words
+	grams gramPrefix
+	hits  []hit
+	cands []candidate // lookup's buffer
 	// partWeight[p] sums the weights of the hits on part p during one
 	// Check, an upper bound of its score (zero between calls); touched
 	// lists the parts with hits.
@@ -312,13 +312,13 @@ func (ix *Index) Check(text string) []Match {
 	if nwords == 0 || len(ix.parts) == 0 {
 		return nil
 	}
-	sc.prefix = prefixHashes(sc.prefix, sc.words.hashes)
+	sc.grams.set(&sc.words)
 	sc.hits = sc.hits[:0]
 	if ix.ngrams > 0 {
-		ix.lookup(sc, &ix.long, ix.cfg.NgramSize, nwords)
+		ix.lookup(sc, &ix.long, ix.cfg.NgramSize, nwords, true)
 	}
 	for _, L := range ix.shortLens {
-		ix.lookup(sc, &ix.short, L, nwords)
+		ix.lookup(sc, &ix.short, L, nwords, false)
 	}
 	if !ix.keepScorable(sc) {
 		return nil
@@ -331,17 +331,29 @@ func (ix *Index) Check(text string) []Match {
 // other: the first hashes every n-gram and keeps those whose filter bit is
 // set (without a branch), the second probes the table for them, a loop
 // short enough that the processor keeps many of its cache misses in flight.
-func (ix *Index) lookup(sc *scratch, t *table, L, nwords int) {
+func (ix *Index) lookup(sc *scratch, t *table, L, nwords int, masked bool) {
 	m := nwords - L + 1
 	if m <= 0 {
 		return
 	}
 	cands := slices.Grow(sc.cands[:0], m)[:m]
-	prefix := sc.prefix[:nwords+1]
+	exact := sc.grams.exact[:nwords+1]
+	// The n-grams of n words with maskedNumbers numbers take their hash
+	// from masked (ngramKey), without a branch; the others, and all the
+	// shorter runs of the short table, from exact.
+	other, nums, maskNums := exact, sc.grams.nums[:nwords+1], int32(-1)
+	if masked {
+		other, maskNums = sc.grams.masked[:nwords+1], maskedNumbers
+	}
+	pow := rollPow[L]
 	bits, fshift := t.filter.bits, t.filter.shift
 	k := 0
 	for i := range m {
-		key := gramKey(gramHash(prefix, i, L))
+		raw := exact[i+L] - exact[i]*pow
+		if nums[i+L]-nums[i] == maskNums {
+			raw = other[i+L] - other[i]*pow
+		}
+		key := gramKey(finishGram(raw, L))
 		b := key * filterMul >> fshift
 		cands[k] = candidate{key, uint32(i)}
 		k += int(bits[b>>6] >> (b & 63) & 1)
