@@ -46,15 +46,18 @@ func wordHash(b []byte) uint64 {
 // (see the package documentation for the figures):
 //
 //   - one number: word problems say most things with one number ("a length
-//     of 3 inches", "10 years from now"); masked too, those become stock
-//     phrases: GSM8K-train prompts flagged grew from 6 to 17 (11 of them
-//     unreviewed), and the attack of TestFingerprintAttack, which seeds
-//     with GSM8K-train n-grams, rebuilt 5.5% of the GSM8K words and 5.9% of
-//     SVAMP's, over its 5% gate; number-changed recall rose only from
-//     0.962/0.972 (tuning/held-out) to 0.973/0.976. Word problems do not
-//     need it: the n-grams between their numbers carry the match (GSM8K,
-//     SVAMP and ASDiv number-changed recall is 0.99 to 1.00 without any
-//     masking);
+//     of 3 inches", "10 years from now"); masked too (one or two numbers),
+//     those become stock phrases: number-changed recall is 0.981/0.981
+//     (tuning/held-out), but two clean recorded MATH questions are flagged
+//     ("What is the least common multiple of 51, 68 and 85?" as MMLU-STEM's
+//     "... of 4 and 10?", a rectangle "with a length of 6 inches and a width
+//     of 10 inches" as an ASDiv one-sentence item), GSM8K-train prompts
+//     flagged grow from 6 to 21 (12 of them not template duplicates), and
+//     the attack of TestFingerprintAttack, which seeds with GSM8K-train
+//     n-grams, rebuilds 6.1% of the GSM8K words and 6.7% of SVAMP's, over
+//     its 5% gate. Word problems do not need it: the n-grams between their
+//     numbers carry the match (GSM8K, SVAMP and ASDiv number-changed recall
+//     is 0.99 to 1.00 without any masking);
 //   - three or more numbers ("simplify 10 8 n 5", "the expression 2 3 4") is
 //     mostly numbers: masked, it is any exercise of that shape. Masking
 //     three as well lifts number-changed recall to 0.976/0.989 but flags
