@@ -287,9 +287,13 @@ type scratch struct {
 	partCount []uint32
 	sorted    []hit
 	keptParts []uint32
-	// ends and buf are match's buffers.
-	ends []int
-	buf  []byte
+	// ends, starts and buf are match's buffers; slab holds the
+	// MatchedNgrams of the matches of one Check (Check clears it: the
+	// matches own it).
+	ends   []int
+	starts []int
+	buf    []byte
+	slab   []string
 }
 
 type hit struct {
@@ -323,7 +327,10 @@ func (ix *Index) Check(text string) []Match {
 	if !ix.keepScorable(sc) {
 		return nil
 	}
-	return ix.score(sc)
+	sc.slab = nil
+	ms := ix.score(sc)
+	sc.slab = nil
+	return ms
 }
 
 // lookup adds the hits of the L-word n-grams of the text in sc on t. It
@@ -543,31 +550,45 @@ func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match
 		return m
 	}
 	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
-	// The reported n-grams are cut from one string: one allocation.
-	ends, b := sc.ends[:0], sc.buf[:0]
-	defer func() { sc.ends, sc.buf = ends, b }()
-	last := -1
+	// The reported n-grams start at these words, in text order.
+	at := sc.ends[:0]
+	defer func() { sc.ends = at }()
 	for _, h := range hits {
-		if len(ends) == ix.cfg.MaxReportedNgrams {
+		if len(at) == ix.cfg.MaxReportedNgrams {
 			break
 		}
-		if int(h.cpos) == last {
-			continue
+		if len(at) == 0 || int(h.cpos) != at[len(at)-1] {
+			at = append(at, int(h.cpos))
 		}
-		last = int(h.cpos)
-		for k := int(h.cpos); k < int(h.cpos)+span; k++ {
-			if k > int(h.cpos) {
-				b = append(b, ' ')
-			}
-			b = append(b, sc.words.word(k)...)
+	}
+	// They are cut from one string: the words from the first reported to
+	// the end of the last, joined by single spaces (each copied once; the
+	// n-grams overlap), into the slab of strings the matches of this
+	// Check share.
+	w := &sc.words
+	first, end := at[0], at[len(at)-1]+span
+	starts := slices.Grow(sc.starts[:0], end-first)
+	b := sc.buf[:0]
+	for k := first; k < end; k++ {
+		if k > first {
+			b = append(b, ' ')
 		}
-		ends = append(ends, len(b))
+		starts = append(starts, len(b))
+		b = append(b, w.word(k)...)
 	}
 	all := string(b)
-	m.MatchedNgrams = make([]string, len(ends))
-	start := 0
-	for i, end := range ends {
-		m.MatchedNgrams[i], start = all[start:end], end
+	sc.buf, sc.starts = b, starts
+	if cap(sc.slab)-len(sc.slab) < len(at) {
+		sc.slab = make([]string, 0, max(2*ix.cfg.MaxReportedNgrams, len(at)))
 	}
+	n := len(sc.slab)
+	for _, p := range at {
+		e := len(all)
+		if p+span < end {
+			e = starts[p+span-first] - 1
+		}
+		sc.slab = append(sc.slab, all[starts[p-first]:e])
+	}
+	m.MatchedNgrams = sc.slab[n:len(sc.slab):len(sc.slab)]
 	return m
 }
