@@ -1,5 +1,7 @@
 package decontam
 
+import "slices"
+
 // Hashes are part of the fingerprint format: changing any constant or step
 // here (or in Normalize) changes every fingerprint, and the freshness test
 // fails until decontam/fingerprints.bin is regenerated.
@@ -82,20 +84,25 @@ type gramPrefix struct {
 
 // set computes the prefix hashes of w's words.
 func (g *gramPrefix) set(w *words) {
-	g.exact = prefixHashes(g.exact, w.hashes)
-	g.masked = append(g.masked[:0], 0)
-	g.nums = append(g.nums[:0], 0)
-	var s uint64
+	n := len(w.hashes)
+	exact := slices.Grow(g.exact[:0], n+1)[:n+1]
+	masked := slices.Grow(g.masked[:0], n+1)[:n+1]
+	nums := slices.Grow(g.nums[:0], n+1)[:n+1]
+	number := w.number[:n]
+	var e, m uint64
 	var c int32
+	exact[0], masked[0], nums[0] = 0, 0, 0
 	for i, h := range w.hashes {
-		if w.number[i] {
-			h = numberHash
+		e = e*rollBase + h
+		mh := h
+		if number[i] {
+			mh = numberHash
 			c++
 		}
-		s = s*rollBase + h
-		g.masked = append(g.masked, s)
-		g.nums = append(g.nums, c)
+		m = m*rollBase + mh
+		exact[i+1], masked[i+1], nums[i+1] = e, m, c
 	}
+	g.exact, g.masked, g.nums = exact, masked, nums
 }
 
 // exactKey is the key of the L words at word i, numbers as they are.
