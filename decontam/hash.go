@@ -54,7 +54,8 @@ func wordHash(b []byte) uint64 {
 //     ("What is the least common multiple of 51, 68 and 85?" as MMLU-STEM's
 //     "... of 4 and 10?", a rectangle "with a length of 6 inches and a width
 //     of 10 inches" as an ASDiv one-sentence item), GSM8K-train prompts
-//     flagged grow from 6 to 21 (12 of them not template duplicates), and
+//     flagged grow from 6 to 21 (12 of them unreviewed, so false positives
+//     to the test), and
 //     the attack of TestFingerprintAttack, which seeds with GSM8K-train
 //     n-grams, rebuilds 6.1% of the GSM8K words and 6.7% of SVAMP's, over
 //     its 5% gate. Word problems do not need it: the n-grams between their
