@@ -39,7 +39,12 @@ type Index struct {
 	// for every n-gram of a text.
 	long   table
 	ngrams int // distinct n-grams in long
-	posts  []posting
+	// posts holds the postings of the keys that have more than one (a
+	// slot holds a key with one whole); postBase + i identifies posts[i]
+	// in a hit, a slot's index a key with one posting.
+	posts     []posting
+	postBase  uint32
+	nPostings int // all postings, for Stats
 	// shortLens are the word counts, below n, of indexed parts shorter than
 	// n; such parts match only in full, through short.
 	shortLens []int
@@ -63,18 +68,16 @@ type table struct {
 	filter keyFilter
 }
 
-// A slot holds a key and its first posting: most keys have one.
+// A slot holds a key and, when the key has one posting (most do), the
+// posting: v is its part<<8 | weight. Otherwise v is morePostings | the
+// index in Index.posts of the first of the key's postings.
 type slot struct {
-	key uint32
-	// post is the index in Index.posts of the key's first posting, with
-	// morePostings set when others follow it; pw is that posting's part<<8 |
-	// weight.
-	post, pw uint32
+	key, v uint32
 }
 
 const (
 	morePostings = 1 << 31
-	maxParts     = 1 << 24 // parts fit in pw
+	maxParts     = 1 << 23 // parts fit in v
 )
 
 // posting says an n-gram is in a part, with its weight (idfWeight units);
@@ -151,10 +154,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			}
 			return cmp.Compare(a.part, b.part)
 		})
-		type kv struct {
-			key  uint32
-			a, b uint32 // the key's postings are posts[a:b]
-		}
+		type kv struct{ key, v uint32 }
 		var kept []kv
 		for i := 0; i < len(entries); {
 			j, items, last := i, 0, int32(-1)
@@ -164,12 +164,19 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 				}
 			}
 			if items <= cfg.MaxItemsPerNgram {
-				a := uint32(len(ix.posts))
-				for k, e := range entries[i:j] {
-					ix.posts = append(ix.posts, posting{e.part, e.weight, k == j-i-1})
+				e := entries[i]
+				v := e.part<<8 | uint32(e.weight)
+				if j-i > 1 {
+					v = morePostings | uint32(len(ix.posts))
+					for k, e := range entries[i:j] {
+						ix.posts = append(ix.posts, posting{e.part, e.weight, k == j-i-1})
+					}
+				}
+				for _, e := range entries[i:j] {
 					ix.parts[e.part].total += uint32(e.weight)
 				}
-				kept = append(kept, kv{entries[i].key, a, uint32(len(ix.posts))})
+				ix.nPostings += j - i
+				kept = append(kept, kv{e.key, v})
 			}
 			i = j
 		}
@@ -186,17 +193,14 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			for t.slots[i].key != 0 {
 				i = (i + 1) & uint32(size-1)
 			}
-			first := ix.posts[e.a]
-			t.slots[i] = slot{key: e.key, post: e.a, pw: first.part<<8 | uint32(first.weight)}
-			if e.b-e.a > 1 {
-				t.slots[i].post |= morePostings
-			}
+			t.slots[i] = slot{e.key, e.v}
 		}
 		t.filter = newKeyFilter(t.slots, filterBitsPerKey*len(kept))
 		return t, len(kept)
 	}
 	ix.long, ix.ngrams = group(entries, 8)
 	ix.short, _ = group(shortEntries, 64)
+	ix.postBase = uint32(max(len(ix.long.slots), len(ix.short.slots)))
 	for i := range ix.parts {
 		p := &ix.parts[i]
 		p.need = uint32(cfg.Threshold*float64(p.total) + 0.999999)
@@ -275,8 +279,8 @@ func (ix *Index) Stats() IndexStats {
 		Items:    len(ix.fp.items),
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
-		Postings: len(ix.posts),
-		Bytes: int64(len(ix.long.slots)+len(ix.short.slots))*12 + int64(len(ix.long.filter.bits)+len(ix.short.filter.bits))*8 + int64(len(ix.posts))*8 +
+		Postings: ix.nPostings,
+		Bytes: int64(len(ix.long.slots)+len(ix.short.slots))*8 + int64(len(ix.long.filter.bits)+len(ix.short.filter.bits))*8 + int64(len(ix.posts))*8 +
 			int64(len(ix.parts))*20,
 	}
 }
@@ -310,7 +314,7 @@ type scratch struct {
 
 type hit struct {
 	part uint32 // indexed part
-	post uint32 // posting, which identifies the n-gram within the part
+	post uint32 // identifies the posting, so the n-gram within the part (see Index.posts)
 	cpos uint32 // where in the checked text (word index)
 	// weight is the posting's weight.
 	weight uint32
@@ -391,7 +395,7 @@ func (ix *Index) lookup(sc *scratch, t *table, L, nwords int, masked bool) {
 		}
 	}
 	for _, f := range found {
-		ix.addHits(sc, &slots[f.key], f.pos)
+		ix.addHits(sc, slots[f.key].v, f.key, f.pos)
 	}
 	sc.cands = cands
 }
@@ -402,16 +406,16 @@ type candidate struct {
 	pos uint32 // word index in the text
 }
 
-// addHits records the postings of the key in s as hits at word cpos of the text.
-func (ix *Index) addHits(sc *scratch, s *slot, cpos uint32) {
-	post := s.post &^ morePostings
-	sc.hits = append(sc.hits, hit{s.pw >> 8, post, cpos, s.pw & 0xFF})
-	if s.post&morePostings == 0 {
+// addHits records the postings of the key in slot s (whose v is given) as
+// hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, v, s, cpos uint32) {
+	if v&morePostings == 0 {
+		sc.hits = append(sc.hits, hit{v >> 8, s, cpos, v & 0xFF})
 		return
 	}
-	for p := post + 1; ; p++ {
+	for p := v &^ morePostings; ; p++ {
 		q := ix.posts[p]
-		sc.hits = append(sc.hits, hit{q.part, p, cpos, uint32(q.weight)})
+		sc.hits = append(sc.hits, hit{q.part, ix.postBase + p, cpos, uint32(q.weight)})
 		if q.last {
 			return
 		}
@@ -493,8 +497,8 @@ func (ix *Index) groupByPart(sc *scratch) {
 // is its best part's.
 func (ix *Index) score(sc *scratch) []Match {
 	hits := sc.hits // by part, then cpos (groupByPart)
-	if len(sc.postCount) < len(ix.posts) {
-		sc.postCount = make([]uint16, len(ix.posts))
+	if n := int(ix.postBase) + len(ix.posts); len(sc.postCount) < n {
+		sc.postCount = make([]uint16, n)
 	}
 	var matches []Match
 	curItem, best := int32(-1), 0.0
