@@ -119,38 +119,39 @@
 //	clean 50 KB documents  32.5   43.3   1.33
 //	benchmark questions    12.8   17.4   1.36 (every text scored)
 //
-// Index heap 7.9 MiB (9.9 before slots held their first posting, 14.2
-// before the key table was packed). A text's n-grams are hashed and looked
-// up in a 256 KB bit filter first, without a branch (nine in ten of a
-// clean text's stop there); the rest are probed in a second, short loop,
-// so their cache misses overlap, in a table of 12-byte slots at load up to
-// 3/4 (3 MB) that hold a key and its first posting (most keys have one),
-// so a hit reads one cache line; further postings are read in a third
-// loop; hits are grouped by a counting sort. NFKC is checked only on the
-// non-ASCII runs of a text.
+// Index heap 5.5 MiB (9.9 before the slots below, 14.2 before the key
+// table was packed). A text's n-grams are hashed and looked up in a 256 KB
+// bit filter first, without a branch (nine in ten of a clean text's stop
+// there); the rest are probed in a second, short loop, so their cache
+// misses overlap, in a table of 8-byte slots at load up to 3/4 (2 MB),
+// each a key and either its one posting (most keys have one), so that a
+// hit reads one cache line, or where its postings start in a posting list
+// read in a third loop; hits are grouped by a counting sort. NFKC is
+// checked only on the non-ASCII runs of a text.
 //
 // Number masking and the changes that paid for it, against the version
 // before them (commit 263aa19), 12 alternating runs of
 // go test ./decontam -run '^$' -bench Check -cpu 1, MB/cpu-s medians,
-// load average 8-13 on 2 cores (single runs vary by +-20%):
+// load average 9-13 on 2 cores (single runs vary by +-20%):
 //
 //	                      before  after
-//	clean prompts          87.4   86.2
-//	clean 10 KB documents  95.1   88.8
-//	clean 50 KB documents  92.7   90.3
-//	benchmark questions    34.4   34.8
+//	clean prompts          83.2   84.6
+//	clean 10 KB documents  91.2   89.7
+//	clean 50 KB documents  94.2   89.8
+//	benchmark questions    37.9   34.5 (an earlier set of 12: 34.4 -> 34.8)
 //
 // Masking costs a second prefix hash and a count of numbers per word, and
-// a choice per n-gram (clean text: about 10% more instructions); the slots
-// and the reported n-grams cut from one string (see index.go) won it back
-// on benchmark questions, not on clean text. cachegrind (last-level cache
+// a choice per n-gram (clean text: about 10% more instructions); smaller
+// slots that hold a key's posting, and the reported n-grams cut from one
+// string (see index.go), pay for part of it. cachegrind (last-level cache
 // set to 4 MB), the functions of Check, 3 passes: 3000 clean prompts,
-// instructions 146 M -> 160 M, last-level read misses 26 K -> 32 K; the
+// instructions 146 M -> 159 M, last-level read misses 26 K -> 29 K; the
 // 1202 benchmark questions, instructions 79 M -> 83 M, last-level read
-// misses 53 K -> 39 K (one slot read per hit instead of a key and a
-// value). The clean goal (>= 50) is met with margin; the contaminated goal
-// (>= 30) is met in these runs (medians 34-40 in other sets of runs that
-// day), not with a comfortable margin on a loaded machine.
+// misses 53 K -> 30 K. The clean goal (>= 50) is met with margin. The
+// contaminated goal (>= 30) is met by the medians (34-40 in every set of
+// runs that day) but not with a comfortable margin: single runs on the
+// loaded machine went down to 25, and the timing cannot tell this version
+// from the one before masking.
 //
 // The filter, the separate probe loop and the packed key table (before
 // number masking), measured on this machine against the version before
