@@ -150,7 +150,7 @@
 // misses 53 K -> 30 K. The clean goal (>= 50) is met with margin. The
 // contaminated goal (>= 30) is met by the medians (34-40 in every set of
 // runs that day) but not with a comfortable margin: single runs on the
-// loaded machine went down to 25, and the timing cannot tell this version
+// loaded machine went down to 26, and the timing cannot tell this version
 // from the one before masking.
 //
 // The filter, the separate probe loop and the packed key table (before
