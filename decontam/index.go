@@ -193,7 +193,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			for t.slots[i].key != 0 {
 				i = (i + 1) & uint32(size-1)
 			}
-			t.slots[i] = slot{e.key, e.v}
+			t.slots[i] = slot(e)
 		}
 		t.filter = newKeyFilter(t.slots, filterBitsPerKey*len(kept))
 		return t, len(kept)
