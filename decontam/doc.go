@@ -32,6 +32,25 @@
 // corpus (IDF, ln(items/df), as allenai/decon weighs them), so stock
 // phrasing ("express your answer as a common fraction") counts for little.
 //
+// An n-gram of n words that holds exactly two numbers is hashed with its
+// numbers masked (one placeholder for any number; see maskedNumbers in
+// hash.go): "x 2 y 3 find" and "x 5 y 17 find" are one n-gram. Two numbers
+// in five words is a formula fragment, and in short formula items (College
+// Math "Find the square: $(8x+5y)^2$", CARP, MATH-500) one changed number
+// otherwise breaks nearly every n-gram there is. A copy of an item with its
+// numbers changed is treated as contamination, as issue 10 does, so an
+// exercise with another item's wording and other numbers in its formulas
+// is flagged too; what the data say about the alternatives: masking the
+// n-grams with one number (the phrasing of word problems: "a length of 3
+// inches") makes stock phrases of them: it flags two clean recorded MATH
+// questions ("What is the least common multiple of 51, 68 and 85?" as
+// MMLU-STEM's "... of 4 and 10?"), 15 more GSM8K-train prompts, and lifts
+// the reconstruction attack below over its gate, while word problems need
+// no masking (GSM8K, SVAMP and ASDiv number-changed recall 0.99-1.00
+// without it); masking three or more flags recorded MATH questions as
+// MATH-500 prealgebra/1747 ("what is 0 3 03"). Every other n-gram, and
+// every item shorter than n words, is hashed with its numbers as they are.
+//
 // A candidate's score against a benchmark item (its question, or its
 // solution when Config.MatchSolutions) is the weight of the item's distinct
 // n-grams found inside one window of the text about the item's length
@@ -57,9 +76,9 @@
 //	instruction          0.9982  1.0000    >= 0.98
 //	punctuation+quotes   0.9969  0.9982    >= 0.98
 //	chat                 0.9982  1.0000    >= 0.98
-//	truncated70          0.9277  0.9341    >= 0.93
-//	number-changed       0.9495  0.9613    >= 0.95
-//	paraphrase           0.2369  0.2352    reported (synonyms, clause moved)
+//	truncated70          0.9289  0.9341    >= 0.93
+//	number-changed       0.9664  0.9768    >= 0.97 (0.9495 / 0.9613 before masking)
+//	paraphrase           0.2279  0.2313    reported (synonyms, clause moved)
 //
 //	false positives (clean sets)                  tuning   held-out  gate
 //	GSM8K train prompts (3737 / 3736)             0        0         <= 0.005, every flag reviewed
@@ -76,14 +95,14 @@
 // question sentence with a prompt are not flagged, while their copies are
 // (TestShortItemQuestionSentence: "There are 20 birds and 8 fly away. How
 // many birds are left on the wire?" against asdiv/23, and six more pairs).
-// Number-changed recall stays below 0.97 (issue 10 asks for 0.97; not
-// reached: a lower Threshold, 0.4, lifts the tuning half only to 0.957 and
-// flags a clean recorded MATH question, a GSM8K-train prompt and a
-// stock-sentence pair, so it is not taken): in short formula items one
-// changed number breaks most of the 5-grams there are (both halves: College
-// Math 0.70, CARP 0.87, MATH-500 0.88, MMLU-STEM 0.90; GSM8K, SVAMP and
-// ASDiv 0.99-1.00). Truncation hurts the same sets (College Math 0.51,
-// MMLU-STEM 0.74, MATH-500 0.88; GSM8K 0.998).
+// Number masking left every false-positive figure above as it was (the
+// same 3 + 3 reviewed GSM8K-train flags) and lifted number-changed recall
+// to the issue's 0.97 on the held-out half; the tuning half, 0.966, is
+// still below it. What is missed is short formula items whose n-grams
+// hold one or three numbers (both halves: College Math 0.79, was 0.70;
+// MATH-500 0.92, was 0.88; CARP 0.94, was 0.87; MMLU-STEM 0.96, was 0.90;
+// the other sets 0.97-1.00). Truncation hurts the same sets (College
+// Math 0.52, MMLU-STEM 0.74, MATH-500 0.87; GSM8K 1.00).
 //
 // # Throughput
 //
@@ -100,16 +119,43 @@
 //	clean 50 KB documents  32.5   43.3   1.33
 //	benchmark questions    12.8   17.4   1.36 (every text scored)
 //
-// Index heap 9.5 MiB (14.2 before the key table was packed, below). A
-// text's n-grams are hashed and looked up in a 256 KB bit filter first,
-// without a branch (nine in ten of a clean text's stop there); the rest
-// are probed in a second, short loop, so their cache misses overlap, in a
-// table of 4-byte keys at load up to 3/4 (1 MB), whose postings (4 MB) are
+// Index heap 5.5 MiB (9.9 before the slots below, 14.2 before the key
+// table was packed). A text's n-grams are hashed and looked up in a 256 KB
+// bit filter first, without a branch (nine in ten of a clean text's stop
+// there); the rest are probed in a second, short loop, so their cache
+// misses overlap, in a table of 8-byte slots at load up to 3/4 (2 MB),
+// each a key and either its one posting (most keys have one), so that a
+// hit reads one cache line, or where its postings start in a posting list
 // read in a third loop; hits are grouped by a counting sort. NFKC is
 // checked only on the non-ASCII runs of a text.
 //
-// Those changes, measured on this machine against the previous version
-// (8 alternating runs each, benchstat, load average 8-9 on 2 cores):
+// Number masking and the changes that paid for it, against the version
+// before them (commit 263aa19), 12 alternating runs of
+// go test ./decontam -run '^$' -bench Check -cpu 1, MB/cpu-s medians,
+// load average 9-13 on 2 cores (single runs vary by +-20%):
+//
+//	                      before  after
+//	clean prompts          83.2   84.6
+//	clean 10 KB documents  91.2   89.7
+//	clean 50 KB documents  94.2   89.8
+//	benchmark questions    37.9   34.5 (an earlier set of 12: 34.4 -> 34.8)
+//
+// Masking costs a second prefix hash and a count of numbers per word, and
+// a choice per n-gram (clean text: about 10% more instructions); smaller
+// slots that hold a key's posting, and the reported n-grams cut from one
+// string (see index.go), pay for part of it. cachegrind (last-level cache
+// set to 4 MB), the functions of Check, 3 passes: 3000 clean prompts,
+// instructions 146 M -> 159 M, last-level read misses 26 K -> 29 K; the
+// 1202 benchmark questions, instructions 79 M -> 83 M, last-level read
+// misses 53 K -> 30 K. The clean goal (>= 50) is met with margin. The
+// contaminated goal (>= 30) is met by the medians (34-40 in every set of
+// runs that day) but not with a comfortable margin: single runs on the
+// loaded machine went down to 26, and the timing cannot tell this version
+// from the one before masking.
+//
+// The filter, the separate probe loop and the packed key table (before
+// number masking), measured on this machine against the version before
+// them (8 alternating runs each, benchstat, load average 8-9 on 2 cores):
 // throughput moved within the noise (MB/cpu-s medians 75.3 -> 77.7 clean
 // prompts, 80.8 -> 83.6 10 KB documents, 74.4 -> 82.4 50 KB documents,
 // 31.1 -> 28.8 benchmark questions; +-25-33%, p >= 0.28). In those runs
@@ -121,13 +167,14 @@
 // 79 M -> 73 M (the NFKC check); index heap -33%.
 //
 // Next to lm-eval's Janitor (pure Python, 13-grams) on the same texts
-// (bench/janitor.sh, with a fetched lm-evaluation-harness): per core 51x
+// (bench/janitor.sh, with a fetched lm-evaluation-harness; measured before
+// number masking, not since): per core 51x
 // faster on clean prompts, 47x on 10 KB and 57x on 50 KB documents, 7x on
 // benchmark questions (Janitor has no 13-gram to look up in short texts).
 //
 // # Built-in fingerprints
 //
-// fingerprints.bin, embedded (946 KB), holds no benchmark text. Exactly
+// fingerprints.bin, embedded (947 KB), holds no benchmark text. Exactly
 // what it reveals (see WriteFingerprints for the layout): the n-gram size;
 // the names, versions and item counts of the sets; every item's set and
 // id, in the sets' order; for each item whether it has an indexed
@@ -136,12 +183,16 @@
 // sample of its 5-gram hashes (one per block of 5 positions, of 2 to 4 in
 // short items; never two neighbours), truncated to 32 bits and sorted by
 // value, so their order in the text is gone, each with a one-byte IDF
-// weight (which tells roughly in how many items that n-gram occurs).
-// Anyone holding a candidate 5-gram can test whether it is in the sample of
-// an item; chaining such tests one word at a time with the vocabulary and
-// 5-grams of GSM8K train rebuilds 4.3% of the words of the GSM8K test
-// questions, 3.7% of SVAMP's and 4.2% of ASDiv's, and no question whole
-// (TestFingerprintAttack; the same attack on every n-gram rebuilds 62%).
+// weight (which tells roughly in how many items that n-gram occurs). A
+// 5-gram with exactly two numbers is hashed with the numbers masked, so its
+// hash says nothing of their values. Anyone holding a candidate 5-gram can
+// test whether it is in the sample of an item (for a masked one, with any
+// two numbers in those places); chaining such tests one word at a time
+// with the vocabulary and 5-grams of GSM8K train rebuilds 4.6% of the words
+// of the GSM8K test questions, 3.75% of SVAMP's and 4.65% of ASDiv's (4.3%,
+// 3.7% and 4.2% before masking; a masked number does not count as
+// rebuilt), and no question whole (TestFingerprintAttack; the same attack
+// on every n-gram rebuilds 50%).
 // Kept n-grams of short items are two or three positions apart, so an
 // attacker who extends by two or three words at a time (|vocabulary|^2 or
 // ^3 tests per step) could join more of them; the file is a deterrent

@@ -173,7 +173,7 @@ var recallGates = map[string]float64{
 	"punctuation+quotes": 0.98,
 	"chat":               0.98,
 	"truncated70":        0.93,
-	"number-changed":     0.95,
+	"number-changed":     0.97,
 	"paraphrase":         0,
 }
 

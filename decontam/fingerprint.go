@@ -84,7 +84,7 @@ func idfWeight(items, df int) uint8 {
 func fingerprint(sets []Benchmark, n int) *fingerprints {
 	fp := &fingerprints{n: n}
 	var w words
-	var prefix []uint64
+	var g gramPrefix
 	var all [][]uint32 // n-gram keys of each part in text order, as fp.parts
 	for _, b := range sets {
 		set := int32(len(fp.sets))
@@ -97,14 +97,14 @@ func fingerprint(sets []Benchmark, n int) *fingerprints {
 				if w.len() == 0 {
 					continue
 				}
-				prefix = prefixHashes(prefix, w.hashes)
+				g.set(&w)
 				var keys []uint32 // in text order
 				if w.len() < n {
-					keys = []uint32{gramKey(gramHash(prefix, 0, w.len()))}
+					keys = []uint32{g.exactKey(0, w.len())}
 				} else {
 					keys = make([]uint32, w.len()-n+1)
 					for i := range keys {
-						keys[i] = gramKey(gramHash(prefix, i, n))
+						keys[i] = g.ngramKey(i, n)
 					}
 				}
 				all = append(all, keys)
@@ -206,7 +206,7 @@ var ErrNgramSize = errors.New("decontam: n-gram size mismatch")
 // ErrFingerprintFormat is returned for a fingerprint file this version cannot read.
 var ErrFingerprintFormat = errors.New("decontam: bad fingerprint file")
 
-const fingerprintMagic = "syllabus-decontam-fingerprints-v2\n"
+const fingerprintMagic = "syllabus-decontam-fingerprints-v3\n"
 
 // WriteFingerprints writes the fingerprints of sets, for n-grams of n words,
 // in the format Builtin embeds and LoadFingerprints reads: gzip over a magic
@@ -271,7 +271,7 @@ func readFingerprints(r io.Reader) (fp *fingerprints, err error) {
 	br := bufio.NewReader(zr)
 	magic := make([]byte, len(fingerprintMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != fingerprintMagic {
-		return nil, fmt.Errorf("%w: not a v2 fingerprint file (regenerate it with decontam/cmd/fingerprints)", ErrFingerprintFormat)
+		return nil, fmt.Errorf("%w: not a v3 fingerprint file (regenerate it with decontam/cmd/fingerprints)", ErrFingerprintFormat)
 	}
 	var readErr error
 	uvarint := func(limit uint64) uint64 {

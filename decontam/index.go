@@ -39,7 +39,12 @@ type Index struct {
 	// for every n-gram of a text.
 	long   table
 	ngrams int // distinct n-grams in long
-	posts  []posting
+	// posts holds the postings of the keys that have more than one (a
+	// slot holds a key with one whole); postBase + i identifies posts[i]
+	// in a hit, a slot's index a key with one posting.
+	posts     []posting
+	postBase  uint32
+	nPostings int // all postings, for Stats
 	// shortLens are the word counts, below n, of indexed parts shorter than
 	// n; such parts match only in full, through short.
 	shortLens []int
@@ -47,13 +52,12 @@ type Index struct {
 }
 
 // A table maps 32-bit keys to postings (linear probing, key 0 is empty).
-// The keys are an array of their own, 4 bytes a slot, so that the probes
-// of a text, most of them misses, touch as little memory as possible; a
-// key's postings are in vals at the same slot.
+// A slot holds its key and the key's first posting, so that a hit, which
+// misses the cache in a text that holds benchmark items, reads one cache
+// line, not a key and then a value in another array.
 type table struct {
-	keys  []uint32
-	vals  []slotVal
-	shift uint // 32 - log2(len(keys))
+	slots []slot
+	shift uint // 32 - log2(len(slots))
 	// filter has the bit of every key set. For long it has at least 8
 	// bits per key, so it is clear for about nine in ten n-grams of a
 	// clean text, and is small (256 KB for the built-in fingerprints,
@@ -64,19 +68,24 @@ type table struct {
 	filter keyFilter
 }
 
-type postRange struct{ a, b uint32 }
-
-// A slotVal holds the range of a key's postings in Index.posts and a copy
-// of the first of them: most keys have one.
-type slotVal struct {
-	r     postRange
-	first posting
+// A slot holds a key and, when the key has one posting (most do), the
+// posting: v is its part<<8 | weight. Otherwise v is morePostings | the
+// index in Index.posts of the first of the key's postings.
+type slot struct {
+	key, v uint32
 }
 
-// posting says an n-gram is in a part, with its weight (idfWeight units).
+const (
+	morePostings = 1 << 31
+	maxParts     = 1 << 23 // parts fit in v
+)
+
+// posting says an n-gram is in a part, with its weight (idfWeight units);
+// last marks the last posting of a key.
 type posting struct {
 	part   uint32
-	weight uint32
+	weight uint8
+	last   bool
 }
 
 type indexedPart struct {
@@ -129,6 +138,9 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			}
 		}
 	}
+	if len(ix.parts) > maxParts {
+		return nil, fmt.Errorf("decontam: %d benchmark questions and solutions to index, more than %d", len(ix.parts), maxParts)
+	}
 	for L := range short {
 		ix.shortLens = append(ix.shortLens, L)
 	}
@@ -142,10 +154,7 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 			}
 			return cmp.Compare(a.part, b.part)
 		})
-		type kv struct {
-			key uint32
-			r   postRange
-		}
+		type kv struct{ key, v uint32 }
 		var kept []kv
 		for i := 0; i < len(entries); {
 			j, items, last := i, 0, int32(-1)
@@ -155,36 +164,43 @@ func build(fp *fingerprints, cfg Config) (*Index, error) {
 				}
 			}
 			if items <= cfg.MaxItemsPerNgram {
-				r := postRange{uint32(len(ix.posts)), 0}
+				e := entries[i]
+				v := e.part<<8 | uint32(e.weight)
+				if j-i > 1 {
+					v = morePostings | uint32(len(ix.posts))
+					for k, e := range entries[i:j] {
+						ix.posts = append(ix.posts, posting{e.part, e.weight, k == j-i-1})
+					}
+				}
 				for _, e := range entries[i:j] {
-					ix.posts = append(ix.posts, posting{e.part, uint32(e.weight)})
 					ix.parts[e.part].total += uint32(e.weight)
 				}
-				r.b = uint32(len(ix.posts))
-				kept = append(kept, kv{entries[i].key, r})
+				ix.nPostings += j - i
+				kept = append(kept, kv{e.key, v})
 			}
 			i = j
 		}
-		// Load factor at most 3/4: a miss, the common case, reads about 8
-		// keys and a hit about 2.5, nearly always in one cache line (16
-		// keys), while the arrays stay small enough to be cached.
+		// Load factor at most 3/4: a hit reads about 2.5 slots, nearly
+		// always in one cache line; a miss, which the filter leaves to
+		// about one n-gram in ten of a clean text, about 8.
 		size, bits := 8, uint(3)
 		for 3*size < 4*len(kept) {
 			size, bits = size*2, bits+1
 		}
-		t = table{keys: make([]uint32, size), vals: make([]slotVal, size), shift: 32 - bits}
+		t = table{slots: make([]slot, size), shift: 32 - bits}
 		for _, e := range kept {
 			i := slotOf(e.key, t.shift)
-			for t.keys[i] != 0 {
+			for t.slots[i].key != 0 {
 				i = (i + 1) & uint32(size-1)
 			}
-			t.keys[i], t.vals[i] = e.key, slotVal{e.r, ix.posts[e.r.a]}
+			t.slots[i] = slot(e)
 		}
-		t.filter = newKeyFilter(t.keys, filterBitsPerKey*len(kept))
+		t.filter = newKeyFilter(t.slots, filterBitsPerKey*len(kept))
 		return t, len(kept)
 	}
 	ix.long, ix.ngrams = group(entries, 8)
 	ix.short, _ = group(shortEntries, 64)
+	ix.postBase = uint32(max(len(ix.long.slots), len(ix.short.slots)))
 	for i := range ix.parts {
 		p := &ix.parts[i]
 		p.need = uint32(cfg.Threshold*float64(p.total) + 0.999999)
@@ -206,15 +222,15 @@ type keyFilter struct {
 }
 
 // newKeyFilter returns a filter of size bits (a power of two, at least 64)
-// holding the non-zero keys of table.
-func newKeyFilter(keys []uint32, size int) keyFilter {
+// holding the keys of the non-empty slots.
+func newKeyFilter(slots []slot, size int) keyFilter {
 	f := keyFilter{shift: 32 - 6}
 	for n := 64; n < size; n *= 2 {
 		f.shift--
 	}
 	f.bits = make([]uint64, 1<<(32-f.shift)/64)
-	for _, k := range keys {
-		if k != 0 {
+	for _, s := range slots {
+		if k := s.key; k != 0 {
 			b := f.bit(k)
 			f.bits[b>>6] |= 1 << (b & 63)
 		}
@@ -263,18 +279,18 @@ func (ix *Index) Stats() IndexStats {
 		Items:    len(ix.fp.items),
 		Parts:    len(ix.parts),
 		Ngrams:   ix.ngrams,
-		Postings: len(ix.posts),
-		Bytes: int64(len(ix.long.keys)+len(ix.short.keys))*20 + int64(len(ix.long.filter.bits)+len(ix.short.filter.bits))*8 + int64(len(ix.posts))*8 +
+		Postings: ix.nPostings,
+		Bytes: int64(len(ix.long.slots)+len(ix.short.slots))*8 + int64(len(ix.long.filter.bits)+len(ix.short.filter.bits))*8 + int64(len(ix.posts))*8 +
 			int64(len(ix.parts))*20,
 	}
 }
 
 // scratch is the per-call working memory of Check, pooled.
 type scratch struct {
-	words  words
-	prefix []uint64
-	hits   []hit
-	cands  []candidate // lookup's buffer
+	words words
+	grams gramPrefix
+	hits  []hit
+	cands []candidate // lookup's buffer
 	// partWeight[p] sums the weights of the hits on part p during one
 	// Check, an upper bound of its score (zero between calls); touched
 	// lists the parts with hits.
@@ -287,14 +303,18 @@ type scratch struct {
 	partCount []uint32
 	sorted    []hit
 	keptParts []uint32
-	// ends and buf are match's buffers.
-	ends []int
-	buf  []byte
+	// ends, starts and buf are match's buffers; slab holds the
+	// MatchedNgrams of the matches of one Check (Check clears it: the
+	// matches own it).
+	ends   []int
+	starts []int
+	buf    []byte
+	slab   []string
 }
 
 type hit struct {
 	part uint32 // indexed part
-	post uint32 // posting, which identifies the n-gram within the part
+	post uint32 // identifies the posting, so the n-gram within the part (see Index.posts)
 	cpos uint32 // where in the checked text (word index)
 	// weight is the posting's weight.
 	weight uint32
@@ -312,18 +332,21 @@ func (ix *Index) Check(text string) []Match {
 	if nwords == 0 || len(ix.parts) == 0 {
 		return nil
 	}
-	sc.prefix = prefixHashes(sc.prefix, sc.words.hashes)
+	sc.grams.set(&sc.words)
 	sc.hits = sc.hits[:0]
 	if ix.ngrams > 0 {
-		ix.lookup(sc, &ix.long, ix.cfg.NgramSize, nwords)
+		ix.lookup(sc, &ix.long, ix.cfg.NgramSize, nwords, true)
 	}
 	for _, L := range ix.shortLens {
-		ix.lookup(sc, &ix.short, L, nwords)
+		ix.lookup(sc, &ix.short, L, nwords, false)
 	}
 	if !ix.keepScorable(sc) {
 		return nil
 	}
-	return ix.score(sc)
+	sc.slab = nil
+	ms := ix.score(sc)
+	sc.slab = nil
+	return ms
 }
 
 // lookup adds the hits of the L-word n-grams of the text in sc on t. It
@@ -331,17 +354,29 @@ func (ix *Index) Check(text string) []Match {
 // other: the first hashes every n-gram and keeps those whose filter bit is
 // set (without a branch), the second probes the table for them, a loop
 // short enough that the processor keeps many of its cache misses in flight.
-func (ix *Index) lookup(sc *scratch, t *table, L, nwords int) {
+func (ix *Index) lookup(sc *scratch, t *table, L, nwords int, masked bool) {
 	m := nwords - L + 1
 	if m <= 0 {
 		return
 	}
 	cands := slices.Grow(sc.cands[:0], m)[:m]
-	prefix := sc.prefix[:nwords+1]
+	exact := sc.grams.exact[:nwords+1]
+	// The n-grams of n words with maskedNumbers numbers take their hash
+	// from masked (ngramKey), without a branch; the others, and all the
+	// shorter runs of the short table, from exact.
+	other, nums, maskNums := exact, sc.grams.nums[:nwords+1], int32(-1)
+	if masked {
+		other, maskNums = sc.grams.masked[:nwords+1], maskedNumbers
+	}
+	pow := rollPow[L]
 	bits, fshift := t.filter.bits, t.filter.shift
 	k := 0
 	for i := range m {
-		key := gramKey(gramHash(prefix, i, L))
+		raw := exact[i+L] - exact[i]*pow
+		if nums[i+L]-nums[i] == maskNums {
+			raw = other[i+L] - other[i]*pow
+		}
+		key := gramKey(finishGram(raw, L))
 		b := key * filterMul >> fshift
 		cands[k] = candidate{key, uint32(i)}
 		k += int(bits[b>>6] >> (b & 63) & 1)
@@ -349,18 +384,18 @@ func (ix *Index) lookup(sc *scratch, t *table, L, nwords int) {
 	// The found keys overwrite the candidates, each with its slot in
 	// place of its key; their postings are read in a third pass, again
 	// reads that do not wait on each other.
-	keys, mask, shift := t.keys, uint32(len(t.keys)-1), t.shift
+	slots, mask, shift := t.slots, uint32(len(t.slots)-1), t.shift
 	found := cands[:0]
 	for _, c := range cands[:k] {
-		for s := slotOf(c.key, shift); keys[s] != 0; s = (s + 1) & mask {
-			if keys[s] == c.key {
+		for s := slotOf(c.key, shift); slots[s].key != 0; s = (s + 1) & mask {
+			if slots[s].key == c.key {
 				found = append(found, candidate{s, c.pos})
 				break
 			}
 		}
 	}
 	for _, f := range found {
-		ix.addHits(sc, &t.vals[f.key], f.pos)
+		ix.addHits(sc, slots[f.key].v, f.key, f.pos)
 	}
 	sc.cands = cands
 }
@@ -371,11 +406,19 @@ type candidate struct {
 	pos uint32 // word index in the text
 }
 
-// addHits records the postings of v as hits at word cpos of the text.
-func (ix *Index) addHits(sc *scratch, v *slotVal, cpos uint32) {
-	sc.hits = append(sc.hits, hit{v.first.part, v.r.a, cpos, v.first.weight})
-	for p := v.r.a + 1; p < v.r.b; p++ {
-		sc.hits = append(sc.hits, hit{ix.posts[p].part, p, cpos, ix.posts[p].weight})
+// addHits records the postings of the key in slot s (whose v is given) as
+// hits at word cpos of the text.
+func (ix *Index) addHits(sc *scratch, v, s, cpos uint32) {
+	if v&morePostings == 0 {
+		sc.hits = append(sc.hits, hit{v >> 8, s, cpos, v & 0xFF})
+		return
+	}
+	for p := v &^ morePostings; ; p++ {
+		q := ix.posts[p]
+		sc.hits = append(sc.hits, hit{q.part, ix.postBase + p, cpos, uint32(q.weight)})
+		if q.last {
+			return
+		}
 	}
 }
 
@@ -454,8 +497,8 @@ func (ix *Index) groupByPart(sc *scratch) {
 // is its best part's.
 func (ix *Index) score(sc *scratch) []Match {
 	hits := sc.hits // by part, then cpos (groupByPart)
-	if len(sc.postCount) < len(ix.posts) {
-		sc.postCount = make([]uint16, len(ix.posts))
+	if n := int(ix.postBase) + len(ix.posts); len(sc.postCount) < n {
+		sc.postCount = make([]uint16, n)
 	}
 	var matches []Match
 	curItem, best := int32(-1), 0.0
@@ -531,31 +574,45 @@ func (ix *Index) match(sc *scratch, item int32, score float64, hits []hit) Match
 		return m
 	}
 	span := min(ix.cfg.NgramSize, int(ix.parts[hits[0].part].words))
-	// The reported n-grams are cut from one string: one allocation.
-	ends, b := sc.ends[:0], sc.buf[:0]
-	defer func() { sc.ends, sc.buf = ends, b }()
-	last := -1
+	// The reported n-grams start at these words, in text order.
+	at := sc.ends[:0]
+	defer func() { sc.ends = at }()
 	for _, h := range hits {
-		if len(ends) == ix.cfg.MaxReportedNgrams {
+		if len(at) == ix.cfg.MaxReportedNgrams {
 			break
 		}
-		if int(h.cpos) == last {
-			continue
+		if len(at) == 0 || int(h.cpos) != at[len(at)-1] {
+			at = append(at, int(h.cpos))
 		}
-		last = int(h.cpos)
-		for k := int(h.cpos); k < int(h.cpos)+span; k++ {
-			if k > int(h.cpos) {
-				b = append(b, ' ')
-			}
-			b = append(b, sc.words.word(k)...)
+	}
+	// They are cut from one string: the words from the first reported to
+	// the end of the last, joined by single spaces (each copied once; the
+	// n-grams overlap), into the slab of strings the matches of this
+	// Check share.
+	w := &sc.words
+	first, end := at[0], at[len(at)-1]+span
+	starts := slices.Grow(sc.starts[:0], end-first)
+	b := sc.buf[:0]
+	for k := first; k < end; k++ {
+		if k > first {
+			b = append(b, ' ')
 		}
-		ends = append(ends, len(b))
+		starts = append(starts, len(b))
+		b = append(b, w.word(k)...)
 	}
 	all := string(b)
-	m.MatchedNgrams = make([]string, len(ends))
-	start := 0
-	for i, end := range ends {
-		m.MatchedNgrams[i], start = all[start:end], end
+	sc.buf, sc.starts = b, starts
+	if cap(sc.slab)-len(sc.slab) < len(at) {
+		sc.slab = make([]string, 0, max(2*ix.cfg.MaxReportedNgrams, len(at)))
 	}
+	n := len(sc.slab)
+	for _, p := range at {
+		e := len(all)
+		if p+span < end {
+			e = starts[p+span-first] - 1
+		}
+		sc.slab = append(sc.slab, all[starts[p-first]:e])
+	}
+	m.MatchedNgrams = sc.slab[n:len(sc.slab):len(sc.slab)]
 	return m
 }

@@ -54,6 +54,7 @@ type words struct {
 	text   []byte   // the words' bytes, concatenated
 	ends   []int32  // ends[i] is the end of word i in text
 	hashes []uint64 // wordHash of each word
+	number []bool   // whether each word is a number (digits)
 	start  int      // start of the word being built
 	h      uint64   // FNV-1a state of the word being built (see wordHash)
 	class  byte     // class of the last byte appended: classLetter or classDigit
@@ -69,6 +70,7 @@ func (w *words) reset() {
 	w.text = w.text[:0]
 	w.ends = w.ends[:0]
 	w.hashes = w.hashes[:0]
+	w.number = w.number[:0]
 	w.start = 0
 	w.h = fnvOffset
 	w.class = classNone
@@ -103,6 +105,7 @@ func (w *words) endWord() {
 	if len(w.text) > w.start {
 		w.ends = append(w.ends, int32(len(w.text)))
 		w.hashes = append(w.hashes, mix64(w.h))
+		w.number = append(w.number, w.class == classDigit)
 		w.start = len(w.text)
 		w.h = fnvOffset
 	}
