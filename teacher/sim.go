@@ -118,6 +118,12 @@ type SimStats struct {
 	// RampUp is the time from FirstArrival until every slot was busy
 	// (0 if that never happened).
 	RampUp time.Duration
+	// SteadyUtilization is the same once every slot was first busy: 1 −
+	// idle slot-seconds / (Slots × (LastCompletion − that moment)). It
+	// leaves out the ramp-up, which measures how fast the machine schedules
+	// the client's first C requests, not whether the client keeps the
+	// slots full (0 if the slots were never all busy).
+	SteadyUtilization float64
 	// Utilization is BusySlotSeconds / (Slots × (LastCompletion −
 	// FirstArrival)): 1 means every slot decoded all the time.
 	Utilization float64
@@ -239,6 +245,7 @@ func (s *Sim) Stats() SimStats {
 	if span := st.LastCompletion.Sub(st.FirstArrival).Seconds(); span > 0 {
 		st.Utilization = st.BusySlotSeconds / (float64(st.Slots) * span)
 	}
+	st.SteadyUtilization = s.slots.steady(st.LastCompletion)
 	return st
 }
 
@@ -616,6 +623,23 @@ type slotScheduler struct {
 	queue  []chan time.Time
 	peak   int
 	fullAt time.Time // when every slot was first busy
+	// idle is the free slot-seconds since fullAt, summed up to lastChange,
+	// the last time the number of free slots changed.
+	idle       float64
+	lastChange time.Time
+}
+
+// setFree changes the number of free slots at t, booking the idle
+// slot-seconds since the last change once every slot has been busy.
+// Called with mu held.
+func (s *slotScheduler) setFree(free int, t time.Time) {
+	if !s.fullAt.IsZero() && t.After(s.lastChange) {
+		s.idle += float64(s.free) * t.Sub(s.lastChange).Seconds()
+	}
+	if t.After(s.lastChange) {
+		s.lastChange = t
+	}
+	s.free = free
 }
 
 func newSlotScheduler(n int) *slotScheduler { return &slotScheduler{slots: n, free: n} }
@@ -631,10 +655,26 @@ func (s *slotScheduler) peakAndFull(since time.Time) (int, time.Duration) {
 	return s.peak, s.fullAt.Sub(since)
 }
 
+// steady returns the utilization from fullAt to end (0 if the slots were
+// never all busy).
+func (s *slotScheduler) steady(end time.Time) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	span := end.Sub(s.fullAt).Seconds()
+	if s.fullAt.IsZero() || span <= 0 {
+		return 0
+	}
+	idle := s.idle
+	if end.After(s.lastChange) {
+		idle += float64(s.free) * end.Sub(s.lastChange).Seconds()
+	}
+	return 1 - idle/(float64(s.slots)*span)
+}
+
 func (s *slotScheduler) resetPeak() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.peak, s.fullAt = s.slots-s.free, time.Time{}
+	s.peak, s.fullAt, s.idle = s.slots-s.free, time.Time{}, 0
 }
 
 // acquire waits for a slot and returns when it was granted; ok is false if
@@ -642,12 +682,12 @@ func (s *slotScheduler) resetPeak() {
 func (s *slotScheduler) acquire(ctx context.Context) (time.Time, bool) {
 	s.mu.Lock()
 	if s.free > 0 {
-		s.free--
 		now := time.Now()
+		s.setFree(s.free-1, now)
 		if busy := s.slots - s.free; busy > s.peak {
 			s.peak = busy
 			if busy == s.slots {
-				s.fullAt = now
+				s.fullAt, s.lastChange = now, now
 			}
 		}
 		s.mu.Unlock()
@@ -692,5 +732,5 @@ func (s *slotScheduler) release(t time.Time) {
 		ch <- t
 		return
 	}
-	s.free++
+	s.setFree(s.free+1, t)
 }
