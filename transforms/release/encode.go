@@ -25,7 +25,10 @@ import (
 // Rows arrive as JSON and are decoded with goccy/go-json, which decodes
 // into the same structs by the same json tags as encoding/json at several
 // times its speed (the backslash-heavy LaTeX of math responses is
-// encoding/json's slow path); decoding was most of the writer's time.
+// encoding/json's slow path); decoding was most of the writer's time. Rows
+// are json.Marshal output of schemas structs, so their keys are the tags
+// exactly: goccy/go-json matches keys case-sensitively, which is the one
+// difference TestRowDecodingMatchesEncodingJSON found.
 type parquetEncoder[T any] struct {
 	pw    *parquet.GenericWriter[T]
 	batch []T
