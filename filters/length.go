@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/pkoukk/tiktoken-go"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
@@ -24,7 +25,9 @@ const DefaultEncoding = EncodingCL100K
 // Tokenizer counts the tokens of a text with an OpenAI BPE encoding
 // (github.com/pkoukk/tiktoken-go). The BPE ranks are embedded in the binary
 // (github.com/pkoukk/tiktoken-go-loader), so counting never touches the
-// network.
+// network. cl100k_base is counted by a hand-written splitter of its
+// pattern (see bpeCounter), about 20 times faster than tiktoken-go's
+// regular expression and equal to it on every text tested.
 //
 // The count approximates the teacher's own tokenizer: Qwen, Llama or
 // DeepSeek vocabularies split text differently (on English and LaTeX math
@@ -34,14 +37,16 @@ const DefaultEncoding = EncodingCL100K
 //
 // A Tokenizer is safe for concurrent use.
 type Tokenizer struct {
-	name string
-	enc  *tiktoken.Tiktoken
+	name  string
+	enc   *tiktoken.Tiktoken
+	cl100 *bpeCounter // cl100k_base, counted without tiktoken-go's regexp
 }
 
 var (
 	loaderOnce sync.Once
 	encMu      sync.Mutex
 	encodings  = map[string]*tiktoken.Tiktoken{}
+	cl100k     *bpeCounter
 )
 
 // NewTokenizer returns a tokenizer for the named encoding: "cl100k_base"
@@ -61,6 +66,16 @@ func NewTokenizer(encoding string) (*Tokenizer, error) {
 	loaderOnce.Do(func() { tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader()) })
 	encMu.Lock()
 	defer encMu.Unlock()
+	if encoding == EncodingCL100K {
+		if cl100k == nil {
+			ranks, err := tiktoken_loader.NewOfflineLoader().LoadTiktokenBpe("cl100k_base.tiktoken")
+			if err != nil {
+				return nil, fmt.Errorf("filters: token encoding %s: %w", encoding, err)
+			}
+			cl100k = &bpeCounter{ranks: ranks}
+		}
+		return &Tokenizer{name: encoding, cl100: cl100k}, nil
+	}
 	enc, ok := encodings[encoding]
 	if !ok {
 		var err error
@@ -81,6 +96,12 @@ func (t *Tokenizer) Encoding() string { return t.name }
 func (t *Tokenizer) Count(text string) int {
 	if text == "" {
 		return 0
+	}
+	if t.cl100 != nil {
+		if !utf8.ValidString(text) {
+			text = string([]rune(text)) // each invalid byte a U+FFFD, as tiktoken-go reads it
+		}
+		return t.cl100.count(text)
 	}
 	return len(t.enc.EncodeOrdinary(text))
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Ranking rules for correct samples when there is no reward model.
@@ -217,7 +218,7 @@ func orderByRule(promptID string, s []GradedSample, cfg RankingConfig) {
 func distinct(s []GradedSample, maxSim float64) ([]GradedSample, int) {
 	type seen struct {
 		norm     string
-		shingles map[string]struct{}
+		shingles []uint64
 	}
 	var kept []GradedSample
 	var keptSeen []seen
@@ -242,8 +243,16 @@ next:
 // punctuation into one space.
 func normalizeRationale(text string) string {
 	var b strings.Builder
+	b.Grow(len(text))
 	space := false
-	for _, r := range strings.ToLower(text) {
+	for _, r := range text {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+		} else {
+			r = unicode.ToLower(r)
+		}
 		if unicode.IsSpace(r) || unicode.IsPunct(r) {
 			space = true
 			continue
@@ -258,28 +267,53 @@ func normalizeRationale(text string) string {
 }
 
 // shingles returns the set of word 3-grams of normalized text (the words
-// themselves when there are fewer than 3).
-func shingles(norm string) map[string]struct{} {
+// themselves when there are fewer than 3), each as a 64-bit FNV-1a hash of
+// the words joined by spaces, sorted: comparing two sets is then a merge,
+// not a map lookup of a concatenated string per 3-gram. (A collision of
+// two 64-bit hashes among one prompt's samples is negligible.)
+func shingles(norm string) []uint64 {
 	w := strings.Fields(norm)
-	out := map[string]struct{}{}
+	var out []uint64
 	if len(w) < 3 {
-		out[strings.Join(w, " ")] = struct{}{}
-		return out
+		out = []uint64{hashWords(w)}
+	} else {
+		out = make([]uint64, 0, len(w)-2)
+		for i := 0; i+3 <= len(w); i++ {
+			out = append(out, hashWords(w[i:i+3]))
+		}
 	}
-	for i := 0; i+3 <= len(w); i++ {
-		out[w[i]+" "+w[i+1]+" "+w[i+2]] = struct{}{}
-	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-func jaccard(a, b map[string]struct{}) float64 {
-	if len(a) > len(b) {
-		a, b = b, a
+// hashWords is the FNV-1a hash of words joined by single spaces.
+func hashWords(words []string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i, w := range words {
+		if i > 0 {
+			h = (h ^ ' ') * prime
+		}
+		for j := 0; j < len(w); j++ {
+			h = (h ^ uint64(w[j])) * prime
+		}
 	}
+	return h
+}
+
+// jaccard is |a ∩ b| / |a ∪ b| of two sorted sets without repeats.
+func jaccard(a, b []uint64) float64 {
 	inter := 0
-	for k := range a {
-		if _, ok := b[k]; ok {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
 			inter++
+			i++
+			j++
 		}
 	}
 	union := len(a) + len(b) - inter

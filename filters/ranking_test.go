@@ -210,3 +210,56 @@ func TestRankRecordingsBestOfN(t *testing.T) {
 		t.Errorf("%d prompts, %d with pairs; the recordings hold 60 and 7 mixed ones", prompts, withPairs)
 	}
 }
+
+// TestShingleJaccardMatchesStringSets checks the hashed 3-gram sets against
+// sets of the 3-grams themselves, on every pair of samples of each recorded
+// MATH problem (real Qwen2.5-Math rationales, near-identical ones included).
+func TestShingleJaccardMatchesStringSets(t *testing.T) {
+	exact := func(norm string) map[string]bool {
+		w := strings.Fields(norm)
+		out := map[string]bool{}
+		if len(w) < 3 {
+			out[strings.Join(w, " ")] = true
+		}
+		for i := 0; i+3 <= len(w); i++ {
+			out[strings.Join(w[i:i+3], " ")] = true
+		}
+		return out
+	}
+	f, err := os.Open("../testdata/recordings/qwen25-math-instruct-math-8samples.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	pairs := 0
+	for sc.Scan() {
+		var rec struct {
+			Samples []struct{ Response string }
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range rec.Samples {
+			for _, b := range rec.Samples[i+1:] {
+				na, nb := normalizeRationale(a.Response), normalizeRationale(b.Response)
+				ea, eb := exact(na), exact(nb)
+				inter := 0
+				for k := range ea {
+					if eb[k] {
+						inter++
+					}
+				}
+				want := float64(inter) / float64(len(ea)+len(eb)-inter)
+				if got := jaccard(shingles(na), shingles(nb)); got != want {
+					t.Errorf("jaccard = %v, want %v for\n%.100q\n%.100q", got, want, a.Response, b.Response)
+				}
+				pairs++
+			}
+		}
+	}
+	if pairs < 1000 {
+		t.Fatalf("compared %d pairs, want the recordings' samples", pairs)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
@@ -19,10 +21,29 @@ import (
 // round trip. The input is 2,500 prompts, each a recorded MATH problem
 // numbered to make it unique, with k = 4; one iteration is one whole run on
 // the embedded Prism runner, start-up included. It reports samples (drawn
-// from the teacher) per second of the run. Goal (issue 11): >= 5,000 on 2
-// cores.
+// from the teacher) per second of the run, and per CPU-second of the
+// process. Goal (issue 11): >= 5,000 samples/s on 2 cores.
 //
 //	go test ./transforms -run '^$' -bench SFTGenCPU -benchtime 2x
+//
+// Measured 2026-12-01 on the shared 2-core machine (load average 8-9, so
+// wall figures mostly measure the neighbours), before (263aa19) and after
+// this branch's changes, alternating in one run, two rounds:
+//
+//	before  664, 764 samples/cpu-s   (182, 279 samples/s wall)
+//	after  1429, 1451 samples/cpu-s  (519, 382 samples/s wall)
+//
+// That is about 6.4 CPU-seconds a run of 9,168 samples; with both cores
+// to itself the run could reach about 2,900 samples/s, short of the goal.
+// Where the after run's CPU goes (pprof, two runs): Prism's own runner
+// (element manager, bundles, GroupByKey bytes) 30 %, Go GC 11 %, the SDK
+// harness's coders 6 %, near-dedup 17 % (this input repeats each of 60
+// recorded problems about 42 times, so it has 50,189 near pairs, five
+// times as many as samples), curation 14 % (token counting 6 %),
+// the teacher client and replay server 7 %. Start-up is not the gap: the
+// same benchmark built with 250 prompts costs 0.94 CPU-s a run in all
+// (920 samples), so the marginal rate from 250 to 2,500 prompts, about
+// 1,450 samples/cpu-s, is the whole-run rate.
 func BenchmarkSFTGenCPU(b *testing.B) {
 	recs, err := teacher.ReadRecordings("../testdata/recordings/qwen25-math-instruct-math-8samples.jsonl")
 	if err != nil {
@@ -57,6 +78,7 @@ func BenchmarkSFTGenCPU(b *testing.B) {
 	r.Sampling.SamplesPerPrompt = 4
 	var samples, kept int64
 	runs := 0
+	cpu0 := cpuSeconds(b)
 	for b.Loop() {
 		runs++
 		r.Output.Version = fmt.Sprintf("v%d", runs)
@@ -72,7 +94,20 @@ func BenchmarkSFTGenCPU(b *testing.B) {
 	}
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(samples)/secs, "samples/s")
+	// On a machine shared with others wall time measures them too; CPU time
+	// (user + system of every thread: runner, DoFns and the replay server)
+	// measures the work.
+	b.ReportMetric(float64(samples)/(cpuSeconds(b)-cpu0), "samples/cpu-s")
 	b.ReportMetric(float64(runs*prompts)/secs, "prompts/s")
 	b.ReportMetric(float64(samples)/float64(runs), "samples/run")
 	b.ReportMetric(float64(kept)/float64(runs), "kept/run")
+}
+
+// cpuSeconds is the CPU time (user + system) the process has used.
+func cpuSeconds(tb testing.TB) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
