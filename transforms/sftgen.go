@@ -25,7 +25,10 @@ import (
 func init() {
 	register.DoFn5x1[context.Context, string, func(schemas.Prompt), func(release.Row), func(string, int64), error](&readPromptsFn{})
 	register.Function1x2[schemas.Prompt, string, schemas.Prompt](keyByText)
-	register.Function5x1[string, func(*schemas.Prompt) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](dedupFn)
+	register.DoFn3x1[context.Context, schemas.Prompt, func(int, spillRef), error](&spillPromptsFn{})
+	register.DoFn6x1[context.Context, int, func(*spillRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&dedupPartFn{})
+	register.Emitter2[int, spillRef]()
+	register.Iter1[spillRef]()
 	register.DoFn4x1[schemas.Prompt, func(schemas.Prompt), func(release.Row), func(string, int64), error](&decontamPromptsFn{})
 	register.DoFn5x1[context.Context, schemas.Prompt, func(schemas.Generation), func(release.Row), func(string, int64), error](&generateFn{})
 	register.DoFn4x1[schemas.Generation, func(schemas.Generation), func(release.Row), func(string, int64), error](&decontamResponsesFn{})
@@ -104,8 +107,8 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	}
 
 	ds := s.Scope("dedup")
-	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
-	unique, nearRows, nearTally := nearDupGraph(ds, r.Dedup, unique)
+	unique, dupRows, dupTally := exactDedup(ds, r.VersionRoot(), r.Output.S3Endpoint, prompts)
+	unique, nearRows, nearTally := nearDupGraph(ds, r, unique)
 
 	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, unique)
 	if r.DryRun {
