@@ -23,7 +23,9 @@ func init() {
 	register.DoFn4x1[nearPair, func(string, nearRef), func(release.Row), func(string, int64), error](&nearReportFn{})
 	register.Function2x1[string, func(*nearRef) bool, int64](nearNeighbourCount)
 	register.Function1x2[int64, string, int64](nearCountOne)
-	register.Function6x1[string, func(*schemas.Prompt) bool, func(*nearRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](nearRemoveFn)
+	register.Function2x2[string, nearRef, int, nearLoser](nearLoserPart)
+	register.DoFn7x1[context.Context, int, func(*spillRef) bool, func(*nearLoser) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&nearRemoveFn{})
+	register.Iter1[nearLoser]()
 	register.Function1x1[nearPair, string](nearExampleKey)
 	register.Function2x1[string, string, bool](lessString)
 	register.Function2x0[[]string, func(string, int64)](nearExampleTallies)
@@ -110,8 +112,12 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 	if !remove {
 		return prompts, rows, tallies
 	}
-	keyed := beam.ParDo(s, keyByText, prompts)
-	kept, rejRows, rejTally := beam.ParDo3(s, nearRemoveFn, beam.CoGroupByKey(s, keyed, losers))
+	// The prompts wait in a spill (spill.go), by partition of their key,
+	// and the pairs' references join them by partition: no runner holds
+	// the prompts.
+	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
+	waiting := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3, Name: "near-remove"}, prompts)
+	kept, rejRows, rejTally := beam.ParDo3(s, &nearRemoveFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, beam.ParDo(s, nearLoserPart, losers)))
 	return kept, append(rows, rejRows), append(tallies, rejTally)
 }
 
@@ -252,35 +258,60 @@ func nearNeighbourCount(key string, refs func(*nearRef) bool) int64 {
 
 func nearCountOne(int64) (string, int64) { return tallyNearPrompts, 1 }
 
-// nearRemoveFn passes a prompt on, or rejects it as a near duplicate of
-// the earliest neighbour that states the same problem. refs holds one
-// entry per near pair of the prompt; empty ones are pairs that do not
-// remove it.
-func nearRemoveFn(_ string, prompts func(*schemas.Prompt) bool, refs func(*nearRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
-	var kept *nearRef
-	var r nearRef
-	for refs(&r) {
-		if r.Key != "" && (kept == nil || r.before(*kept)) {
-			k := r
-			kept = &k
+// nearLoser is a reference of nearReportFn with the key of the prompt it
+// is about, for the join by spill partition.
+type nearLoser struct {
+	Key string
+	Ref nearRef
+}
+
+func nearLoserPart(key string, ref nearRef) (int, nearLoser) {
+	return dedupPart(key), nearLoser{Key: key, Ref: ref}
+}
+
+// nearRemoveFn reads a partition of the prompts' spill and passes each
+// prompt on, or rejects it as a near duplicate of the earliest neighbour
+// that states the same problem. losers holds one entry per near pair of a
+// prompt of the partition; entries with an empty reference are pairs that
+// do not remove it.
+type nearRemoveFn struct {
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+}
+
+func (f *nearRemoveFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *nearRemoveFn) ProcessElement(ctx context.Context, _ int, prompts func(*spillRef) bool, losers func(*nearLoser) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
+	kept := map[string]nearRef{} // prompt key -> the earliest neighbour that removes it
+	var l nearLoser
+	for losers(&l) {
+		if k, ok := kept[l.Key]; l.Ref.Key != "" && (!ok || l.Ref.before(k)) {
+			kept[l.Key] = l.Ref
 		}
+		l = nearLoser{}
 	}
-	var p schemas.Prompt
-	for prompts(&p) {
-		if kept == nil {
+	out := emitters{row: emitRow, tally: emitTally}
+	return readSpill(ctx, f.store, prompts, func(rec []byte) error {
+		var p schemas.Prompt
+		if err := json.Unmarshal(rec, &p); err != nil {
+			return fmt.Errorf("near_dedup: %w", err)
+		}
+		k, ok := kept[dedupKey(p)]
+		if !ok {
 			emitPrompt(p)
-			continue
+			return nil
 		}
 		rej := schemas.Rejection{PromptID: p.ID, Stage: "dedup", Reason: filters.ReasonNearDuplicate,
-			Detail: fmt.Sprintf("near duplicate of %s (%s:%d); see near_duplicates.jsonl", kept.ID, kept.Source, kept.Line), Source: p.Source, Line: int64(p.Line)}
+			Detail: fmt.Sprintf("near duplicate of %s (%s:%d); see near_duplicates.jsonl", k.ID, k.Source, k.Line), Source: p.Source, Line: int64(p.Line)}
 		emitTally(release.FateDuplicate, 1)
 		emitTally("reason:"+filters.ReasonNearDuplicate, 1)
 		emitTally(tallyNearRemoved, 1)
-		if err := (emitters{row: emitRow, tally: emitTally}).emit(release.TableRejected, release.SampleKey(p.ID, 0), rej); err != nil {
-			return err
-		}
-	}
-	return nil
+		return out.emit(release.TableRejected, release.SampleKey(p.ID, 0), rej)
+	})
 }
 
 // nearExampleKey orders pairs for the manifest's examples by a hash of

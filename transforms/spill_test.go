@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/syllabus-dev/syllabus/storage"
+	"github.com/syllabus-dev/syllabus/transforms/builtin"
 )
 
 // TestSpillRoundTrip: records spilled by two bundles come back, per
@@ -110,5 +111,30 @@ func TestMemberCodec(t *testing.T) {
 	}
 	if _, err := encodeMember(nearMember{Ref: nearRef{Key: "abc"}}); err == nil {
 		t.Error("a member with a short key encoded")
+	}
+}
+
+// TestSimAnswerKey: the simulated teacher's key, which holds no prompt
+// text, answers every prompt of the set, bare or followed by an
+// instruction, with its own problem's answer, and knows no other prompt.
+func TestSimAnswerKey(t *testing.T) {
+	spec, err := builtin.ParseSpec("builtin:arithmetic?n=300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	solve := simAnswerKey(spec)
+	for i, p := range builtin.Generate(spec) {
+		if !reflect.DeepEqual(p, builtin.Nth(spec, i)) {
+			t.Fatalf("Nth(%d) differs from Generate's", i)
+		}
+		for _, prompt := range []string{p.Text, p.Text + "\n\nThink step by step."} {
+			sol, ok := solve(prompt)
+			if !ok || sol.Answer != p.Answer || !slices.Equal(sol.Steps, p.Steps) {
+				t.Fatalf("problem %d: solve = %+v, %v; want answer %q", i, sol, ok, p.Answer)
+			}
+		}
+	}
+	if _, ok := solve("What is the capital of France?"); ok {
+		t.Error("the key answered a prompt of no set")
 	}
 }

@@ -60,11 +60,11 @@ func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitP
 		if err != nil {
 			return err
 		}
-		problems := builtin.Generate(spec)
-		for i, p := range problems {
+		for i := range spec.N { // one at a time: the set is never held whole
+			p := builtin.Nth(spec, i)
 			emitPrompt(schemas.Prompt{ID: p.ID, Text: p.Text, Answer: p.Answer, Source: source, Line: i + 1, Skills: p.Skills})
 		}
-		emitTally(release.TallyPromptsIn, int64(len(problems)))
+		emitTally(release.TallyPromptsIn, int64(spec.N))
 		return nil
 	}
 	var recordErr error
@@ -98,14 +98,12 @@ func dedupKey(p schemas.Prompt) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func keyByText(p schemas.Prompt) (string, schemas.Prompt) { return dedupKey(p), p }
-
 // exactDedup keeps one prompt of each group of equal prompts (dedupKey)
 // and rejects the rest as duplicates. The grouping is a spill (spill.go):
 // prompts are written by partition of their key where they are read, and
 // the GroupByKey carries only references, so no runner holds the prompts.
 func exactDedup(s beam.Scope, root, s3Endpoint string, prompts beam.PCollection) (unique, rows, tallies beam.PCollection) {
-	refs := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3Endpoint}, prompts)
+	refs := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3Endpoint, Name: "dedup"}, prompts)
 	return beam.ParDo3(s, &dedupPartFn{Root: root, S3Endpoint: s3Endpoint}, beam.GroupByKey(s, refs))
 }
 
@@ -113,13 +111,15 @@ func exactDedup(s beam.Scope, root, s3Endpoint string, prompts beam.PCollection)
 // equal prompts share one.
 func dedupPart(key string) int {
 	b, _ := hex.DecodeString(key[:2])
-	return int(b[0])
+	return int(b[0]) % spillParts
 }
 
-// spillPromptsFn writes a bundle's prompts into a spill, by dedup key.
+// spillPromptsFn writes a bundle's prompts into a spill (folder Name), by
+// dedup key.
 type spillPromptsFn struct {
 	Root       string
 	S3Endpoint string
+	Name       string
 	store      storage.Store
 	spill      *spiller
 }
@@ -133,7 +133,7 @@ func (f *spillPromptsFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
 	if f.spill != nil {
 		f.spill.discard() // a bundle that failed
 	}
-	f.spill = newSpiller(f.store, "dedup")
+	f.spill = newSpiller(f.store, f.Name)
 }
 
 func (f *spillPromptsFn) ProcessElement(_ context.Context, p schemas.Prompt, _ func(int, spillRef)) error {
