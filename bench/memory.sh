@@ -22,25 +22,54 @@
 #   buckets in two passes (branch scale):
 #     20k 779 MB 13 s (dedup.near off: 302 MB 13 s)
 #     10k 475 MB 9 s 1 file;               100k 4,676 MB 95 s 1 file (9.8x)
-# The goal is not met. What holds the memory (heap profiles, pprof, of the
-# embedded runner, which runs in this process; Prism v2.77.0 source,
-# runners/prism/internal): Prism fuses chains of DoFns into one stage, but
-# a Flatten or GroupByKey ends one, and between stages it keeps every
-# element of the PCollection in memory (engine.ElementManager, ~160 bytes
-# of bookkeeping per element, and per key of a GroupByKey ~0.8 KB of
-# trigger state and heaps), copies a bundle's whole input into one gRPC
-# message (DataAndTimerInputForBundle, bytes.Join in worker.B.ProcessOn),
-# and holds a bundle's whole output until it ends (TentativeData, then
-# PersistBundle). An ordinary stage's bundle is all its pending input
-# (buildEventTimeBundle takes ss.pending; Config.MaxBundleSize is unused),
-# and splits happen only when a bundle makes no progress. So on Prism
-# memory grows with every byte that crosses a stage boundary, several
-# times over; nothing bounds it but sending less. What still crosses, per
-# prompt, at 100k: the exact-dedup GroupByKey (the prompt, ~180 bytes, one
-# key each), the near-dup first pass (20 entries of 26 bytes: ~500 MB of
-# element bookkeeping at 100k) and the near-dup member join (a member,
-# ~570 bytes, through CoGroupByKey's Flatten and GroupByKey: the 100k peak,
-# ~900 MB of Prism buffers at the end of the run).
+# Before this branch (mem2, 263aa19), heap profiles (pprof, in-process) at
+# 100k: Prism's buffers were nearly all of it (bytes.Buffer growth in
+# ElementManager.DataAndTimerInputForBundle and PersistBundle, gRPC data
+# buffers: ~1.2 of 1.5 GB sampled). Prism fuses chains of DoFns into one
+# stage, but a Flatten or GroupByKey ends one, and between stages it keeps
+# every element in memory (engine.ElementManager, ~160 bytes of bookkeeping
+# per element, ~0.8 KB per key of a GroupByKey), copies a bundle's whole
+# input into one gRPC message, and holds a bundle's whole output until it
+# ends; an ordinary stage's bundle is all its pending input. What crossed,
+# per prompt: the exact-dedup GroupByKey (the prompt), and near-dup
+# bucketing (20 bucket entries and a member); nearSignFn was fused into the
+# generate stage, so all of that was held until the whole generation
+# bundle ended (heap 0.9 GB during generation, 2.9 GB right after it, 4.4
+# GB in the near-dup stages that followed).
+#   (263aa19; 10k as measured when it was merged, 100k here, load ~8,
+#   with a heap-profiling hook):
+#     10k 525 MB 12 s;                     100k 4,792 MB 300 s (9.1x)
+# Now every per-prompt grouping is a spill (transforms/spill.go, a claim
+# check): records are written per bundle into one file under the version
+# root's _spill/ (local or S3, so it holds on Flink too), cut into 64
+# partitions by key, and only (partition, byte range) references cross the
+# GroupByKeys; the consumer of a partition reads 1/64 of the records.
+# Exact dedup, near-dup's two bucketing passes, the member join and remove
+# mode's wait all go through spills; the counts and pairs are unchanged
+# (100k: 338 duplicates, 27,343 near pairs, 34 same problem, 15,686
+# prompts). The builtin reader makes one problem at a time, and the
+# simulated teacher's answer key holds a hash and an index per problem
+# instead of its text.
+#   after (mem2), run side by side with other helpers' builds and tests
+#   (load ~7-9, so the wall seconds are noise):
+#     10k 298 MB 29 s 1 file;              100k 337 MB 143 s 1 file (1.13x)
+#   (before the last two changes, spills only: 10k 269 MB, 100k 496 MB,
+#   1.84x.) 1M was not run: at ~1.4 ms a prompt on this machine it takes
+#   over 20 minutes; the 100k slope (~0.4 KB a prompt) would put it near
+#   0.7 GB.
+# What still grows with the input, from a 100k heap profile taken with the
+# spills in place (live heap ~145 MB sampled of ~320 MB in use, of which
+# the builtin set and the old answer key, since removed, were ~70 MB): the
+# response cache's in-memory index
+# of the packed cache (teacher.Cache, ~50 bytes a sample: 20 MB at 100k,
+# ~200 MB at 1M), the simulated teacher's key (12 bytes a problem), near-dup
+# pairs and their per-prompt references (a GroupByKey of two small
+# elements per pair, one key per prompt with a neighbour: 15,686 keys at
+# 100k) and Prism's few elements per bundle. What does not: the spills'
+# partitions (1/64 of the records each: ~5 MB at 1M prompts for exact
+# dedup), part writers (one row group per open part: parquet-go's buffers
+# and zstd windows, ~30 MB, whatever the input). RSS is ~2x the live heap
+# (GOGC=100) plus the runtime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")

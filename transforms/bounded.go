@@ -18,9 +18,11 @@ func init() {
 // into one gRPC message, and buffers a bundle's whole output until the
 // bundle ends; a stage's bundle is all its pending input. So memory is set
 // by the bytes that leave a stage, several times over (bench/memory.sh).
-// Two shapes keep those bytes small, and are right on any runner: rows are
-// written by the stage that makes them (writeRowsWhereMade), and tallies
-// are summed per bundle before they leave it (sumPerBundle).
+// Three shapes keep those bytes small, and are right on any runner: rows
+// are written by the stage that makes them (writeRowsWhereMade), tallies
+// are summed per bundle before they leave it (sumPerBundle), and records
+// that must be grouped by key go through a spill (spill.go): a file per
+// bundle on the run's storage, with only references crossing.
 
 // writeRowsWhereMade writes each PCollection of rows with its own
 // writePartsFn, with no Flatten in front, so the writer fuses into the

@@ -155,6 +155,13 @@ func (f *writeEstimateFn) ProcessElement(ctx context.Context, _ []byte, tallies 
 	if err != nil {
 		return err
 	}
+	spill, err := openSpill(r.VersionRoot(), r.Output.S3Endpoint)
+	if err != nil {
+		return err
+	}
+	if err := removeSpill(ctx, spill); err != nil { // dedup's spill: a dry run leaves no files in the version root
+		return err
+	}
 	store, err := storage.Open(r.NameRoot(), &storage.Options{S3Endpoint: r.Output.S3Endpoint})
 	if err != nil {
 		return err

@@ -2,7 +2,10 @@ package transforms
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -11,66 +14,36 @@ import (
 
 	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 )
 
 func init() {
-	register.DoFn3x1[schemas.Prompt, func([]byte, nearMember), func([]byte, []byte), error](&nearSignFn{})
-	register.Function3x0[[]byte, func(*[]byte) bool, func([]byte, []byte)](nearSharedBucketsFn)
-	register.Function4x0[[]byte, func(*nearMember) bool, func(*[]byte) bool, func(string, nearMember)](nearIntoBucketsFn)
-	register.Emitter2[[]byte, nearMember]()
-	register.Emitter2[[]byte, []byte]()
-	register.Iter1[[]byte]()
+	register.DoFn4x1[context.Context, schemas.Prompt, func(int, spillRef), func(int, spillRef), error](&nearSignFn{})
+	register.DoFn4x1[context.Context, int, func(*spillRef) bool, func(int, spillRef), error](&nearSharedFn{})
+	register.DoFn5x1[context.Context, int, func(*spillRef) bool, func(*spillRef) bool, func(int, spillRef), error](&nearJoinFn{})
 }
 
 // nearBuckets puts each prompt's signed member into those of its LSH
-// buckets that hold at least one other prompt, and groups them by bucket.
+// buckets that hold at least one other prompt, and returns the spill
+// references of the buckets' members, by partition (nearPairsFn reads
+// them).
 //
 // A member is about 0.5 KB (100 MinHash values) and a prompt has one
-// bucket per band (20); putting every member into every bucket sent ~11 KB
-// per prompt into a GroupByKey, which a runner holds, for buckets that
-// are nearly all of one prompt (and so compare nothing). So bucketing runs
-// in two passes: first each (bucket, prompt key) pair, 26 bytes, is grouped
-// to find the buckets shared by two or more prompts; then each prompt's
-// member, joined with its shared buckets by prompt key, goes into those
-// buckets only. The buckets nearPairsFn sees, and so the pairs, are the
+// bucket per band (20); buckets are nearly all of one prompt (and so
+// compare nothing). So bucketing runs in two passes: first each (bucket,
+// prompt key) entry, 26 bytes, is grouped to find the buckets shared by
+// two or more prompts (nearSharedFn); then each prompt's member, joined
+// with its shared buckets by prompt key, goes into those buckets only
+// (nearJoinFn). The buckets nearPairsFn sees, and so the pairs, are the
 // same as with one pass.
-func nearBuckets(s beam.Scope, threshold float64, prompts beam.PCollection) beam.PCollection {
-	members, bands := beam.ParDo2(s, &nearSignFn{Threshold: threshold}, prompts)
-	shared := beam.ParDo(s, nearSharedBucketsFn, beam.GroupByKey(s, bands))
-	return beam.GroupByKey(s, beam.ParDo(s, nearIntoBucketsFn, beam.CoGroupByKey(s, members, shared)))
-}
-
-// nearSignFn signs a prompt: it emits the prompt's member once, under the
-// prompt's dedup key, and (bucket, dedup key) for each of its LSH buckets,
-// under the bucket's slice; both as raw bytes rather than hex.
-type nearSignFn struct {
-	Threshold float64
-	nd        *filters.NearDup
-}
-
-func (f *nearSignFn) Setup() error {
-	nd, err := filters.NewNearDup(&filters.NearDupOptions{Threshold: f.Threshold})
-	f.nd = nd
-	return err
-}
-
-func (f *nearSignFn) ProcessElement(p schemas.Prompt, emitMember func([]byte, nearMember), emitBand func([]byte, []byte)) error {
-	sig := f.nd.Signature(p.Text)
-	k := filters.ProblemKeys(p.Text)
-	m := nearMember{Ref: nearRef{Key: dedupKey(p), ID: p.ID, Source: p.Source, Line: p.Line}, Sig: sig, Math: k.Math, Sentences: k.Sentences}
-	key, err := hex.DecodeString(m.Ref.Key)
-	if err != nil {
-		return err
-	}
-	emitMember(key, m)
-	for _, band := range f.nd.BandKeys(sig) {
-		b, err := hex.DecodeString(band)
-		if err != nil || len(b) != nearBucketLen || len(key) != nearKeyLen {
-			return fmt.Errorf("near_dedup: bucket %q or key %q of an unexpected length", band, m.Ref.Key)
-		}
-		emitBand(b[:3], append(b, key...)) // band number and first hash byte: the slice
-	}
-	return nil
+//
+// Every grouping is a spill (spill.go): records are written to the run's
+// storage by partition, and only references cross the GroupByKeys, so a
+// runner holds none of the ~20 entries and the member of every prompt.
+func nearBuckets(s beam.Scope, threshold float64, root, s3Endpoint string, prompts beam.PCollection) beam.PCollection {
+	members, bands := beam.ParDo2(s, &nearSignFn{Threshold: threshold, Root: root, S3Endpoint: s3Endpoint}, prompts)
+	shared := beam.ParDo(s, &nearSharedFn{Root: root, S3Endpoint: s3Endpoint}, beam.GroupByKey(s, bands))
+	return beam.GroupByKey(s, beam.ParDo(s, &nearJoinFn{Root: root, S3Endpoint: s3Endpoint}, beam.CoGroupByKey(s, members, shared)))
 }
 
 // Lengths of a bucket name (band number, band hash) and of a prompt key.
@@ -79,30 +52,134 @@ const (
 	nearKeyLen    = 16
 )
 
-// nearSharedBucketsFn names, for each bucket of two or more prompts, the
-// bucket to each of its prompts (prompt key, bucket); a bucket of one
-// prompt says nothing. Its input is a slice of buckets (entries of bucket
-// + prompt key, grouped by band and the bucket's first hash byte): a
-// runner keeps state per key, and one key per bucket cost Prism ~0.8 KB
-// for each of the 20 buckets of every prompt. A slice holds 1/256 of a
-// band's prompts.
-func nearSharedBucketsFn(_ []byte, entries func(*[]byte) bool, emit func([]byte, []byte)) {
-	var all [][]byte
-	var e []byte
-	for entries(&e) {
-		if len(e) == nearBucketLen+nearKeyLen {
-			all = append(all, bytes.Clone(e))
-		}
-		e = nil
+// Spill partitions: a bucket's entries by the bucket's first hash byte
+// (byte 2, after the band number), a prompt's by its key's first byte.
+func bucketPart(bucket []byte) int { return int(bucket[2]) }
+func keyPart(key []byte) int       { return int(key[0]) }
+
+// nearSignFn signs a prompt: it spills the prompt's member once, by its
+// dedup key, and (bucket, dedup key) for each of its LSH buckets, by
+// bucket; both with raw bytes rather than hex. At the end of a bundle it
+// emits the spills' references: members first, then entries.
+type nearSignFn struct {
+	Threshold  float64
+	Root       string
+	S3Endpoint string
+
+	nd             *filters.NearDup
+	store          storage.Store
+	members, bands *spiller
+}
+
+func (f *nearSignFn) Setup() error {
+	nd, err := filters.NewNearDup(&filters.NearDupOptions{Threshold: f.Threshold})
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(all, bytes.Compare)
-	for i := 0; i < len(all); {
+	f.nd = nd
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *nearSignFn) StartBundle(_ context.Context, _, _ func(int, spillRef)) {
+	if f.members != nil {
+		f.members.discard()
+		f.bands.discard()
+	}
+	f.members, f.bands = newSpiller(f.store, "near-members"), newSpiller(f.store, "near-entries")
+}
+
+func (f *nearSignFn) ProcessElement(_ context.Context, p schemas.Prompt, _, _ func(int, spillRef)) error {
+	sig := f.nd.Signature(p.Text)
+	k := filters.ProblemKeys(p.Text)
+	m := nearMember{Ref: nearRef{Key: dedupKey(p), ID: p.ID, Source: p.Source, Line: p.Line}, Sig: sig, Math: k.Math, Sentences: k.Sentences}
+	rec, err := encodeMember(m)
+	if err != nil {
+		return err
+	}
+	key := rec[:nearKeyLen]
+	if err := f.members.add(keyPart(key), rec); err != nil {
+		return err
+	}
+	for _, band := range f.nd.BandKeys(sig) {
+		b, err := hex.DecodeString(band)
+		if err != nil || len(b) != nearBucketLen {
+			return fmt.Errorf("near_dedup: bucket %q of an unexpected length", band)
+		}
+		if err := f.bands.add(bucketPart(b), append(b, key...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *nearSignFn) FinishBundle(ctx context.Context, emitMembers, emitBands func(int, spillRef)) error {
+	err := errors.Join(f.members.flush(ctx, emitMembers), f.bands.flush(ctx, emitBands))
+	f.members, f.bands = nil, nil
+	return err
+}
+
+// nearSharedFn reads a partition of the bucket entries and spills, for
+// each bucket of two or more prompts, (prompt key, bucket) for each of its
+// prompts, by prompt key (nearSharedBuckets).
+type nearSharedFn struct {
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+	spill      *spiller
+}
+
+func (f *nearSharedFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *nearSharedFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
+	if f.spill != nil {
+		f.spill.discard()
+	}
+	f.spill = newSpiller(f.store, "near-shared")
+}
+
+func (f *nearSharedFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, _ func(int, spillRef)) error {
+	var all [][]byte
+	err := readSpill(ctx, f.store, refs, func(e []byte) error {
+		if len(e) != nearBucketLen+nearKeyLen {
+			return fmt.Errorf("near_dedup: a bucket entry of %d bytes", len(e))
+		}
+		all = append(all, e)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var addErr error
+	nearSharedBuckets(all, func(key, bucket []byte) {
+		if addErr == nil {
+			addErr = f.spill.add(keyPart(key), append(slices.Clone(key), bucket...))
+		}
+	})
+	return addErr
+}
+
+func (f *nearSharedFn) FinishBundle(ctx context.Context, emit func(int, spillRef)) error {
+	err := f.spill.flush(ctx, emit)
+	f.spill = nil
+	return err
+}
+
+// nearSharedBuckets names, for each bucket of two or more prompts, the
+// bucket to each of its prompts (prompt key, bucket); a bucket of one
+// prompt says nothing. entries are bucket + prompt key, in any order.
+func nearSharedBuckets(entries [][]byte, emit func(key, bucket []byte)) {
+	slices.SortFunc(entries, bytes.Compare)
+	for i := 0; i < len(entries); {
 		j := i + 1
-		for j < len(all) && bytes.Equal(all[j][:nearBucketLen], all[i][:nearBucketLen]) {
+		for j < len(entries) && bytes.Equal(entries[j][:nearBucketLen], entries[i][:nearBucketLen]) {
 			j++
 		}
 		if j-i >= 2 {
-			for _, e := range all[i:j] {
+			for _, e := range entries[i:j] {
 				emit(e[nearBucketLen:], e[:nearBucketLen])
 			}
 		}
@@ -110,22 +187,126 @@ func nearSharedBucketsFn(_ []byte, entries func(*[]byte) bool, emit func([]byte,
 	}
 }
 
-// nearIntoBucketsFn puts a prompt's member into each of its shared
-// buckets, keyed as nearPairsFn reads them (hex).
-func nearIntoBucketsFn(_ []byte, members func(*nearMember) bool, buckets func(*[]byte) bool, emit func(string, nearMember)) {
-	var names []string
-	var b []byte
-	for buckets(&b) {
-		names = append(names, hex.EncodeToString(b))
+// nearJoinFn reads a partition of the members and of the shared buckets
+// named to them (both by prompt key), and spills each member into each of
+// its shared buckets, by bucket: bucket + member.
+type nearJoinFn struct {
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+	spill      *spiller
+}
+
+func (f *nearJoinFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *nearJoinFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
+	if f.spill != nil {
+		f.spill.discard()
 	}
-	if len(names) == 0 {
-		return
-	}
-	var m nearMember
-	for members(&m) {
-		for _, n := range names {
-			emit(n, m)
+	f.spill = newSpiller(f.store, "near-buckets")
+}
+
+func (f *nearJoinFn) ProcessElement(ctx context.Context, _ int, members, shared func(*spillRef) bool, _ func(int, spillRef)) error {
+	buckets := map[string][][]byte{} // prompt key -> its shared buckets
+	err := readSpill(ctx, f.store, shared, func(e []byte) error {
+		if len(e) != nearKeyLen+nearBucketLen {
+			return fmt.Errorf("near_dedup: a shared bucket of %d bytes", len(e))
 		}
-		m = nearMember{}
+		k := string(e[:nearKeyLen])
+		buckets[k] = append(buckets[k], e[nearKeyLen:])
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	if len(buckets) == 0 {
+		return nil
+	}
+	return readSpill(ctx, f.store, members, func(m []byte) error {
+		if len(m) < nearKeyLen {
+			return fmt.Errorf("near_dedup: a member of %d bytes", len(m))
+		}
+		for _, b := range buckets[string(m[:nearKeyLen])] {
+			if err := f.spill.add(bucketPart(b), append(slices.Clone(b), m...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (f *nearJoinFn) FinishBundle(ctx context.Context, emit func(int, spillRef)) error {
+	err := f.spill.flush(ctx, emit)
+	f.spill = nil
+	return err
+}
+
+// encodeMember writes a member compactly: the prompt key's 16 raw bytes
+// first (the joins read only those), then id, source, line, the signature
+// and the problem keys.
+func encodeMember(m nearMember) ([]byte, error) {
+	key, err := hex.DecodeString(m.Ref.Key)
+	if err != nil || len(key) != nearKeyLen {
+		return nil, fmt.Errorf("near_dedup: prompt key %q of an unexpected length", m.Ref.Key)
+	}
+	b := make([]byte, 0, nearKeyLen+len(m.Ref.ID)+len(m.Ref.Source)+4*len(m.Sig)+40)
+	b = append(b, key...)
+	b = binary.AppendUvarint(b, uint64(len(m.Ref.ID)))
+	b = append(b, m.Ref.ID...)
+	b = binary.AppendUvarint(b, uint64(len(m.Ref.Source)))
+	b = append(b, m.Ref.Source...)
+	b = binary.AppendVarint(b, int64(m.Ref.Line))
+	b = binary.AppendUvarint(b, uint64(len(m.Sig)))
+	for _, v := range m.Sig {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	b = binary.LittleEndian.AppendUint64(b, m.Math)
+	b = binary.LittleEndian.AppendUint64(b, m.Sentences)
+	return b, nil
+}
+
+// decodeMember reads what encodeMember wrote.
+func decodeMember(b []byte) (nearMember, error) {
+	bad := fmt.Errorf("near_dedup: a damaged member record")
+	if len(b) < nearKeyLen {
+		return nearMember{}, bad
+	}
+	m := nearMember{Ref: nearRef{Key: hex.EncodeToString(b[:nearKeyLen])}}
+	b = b[nearKeyLen:]
+	str := func() (string, bool) {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return "", false
+		}
+		s := string(b[w : w+int(n)])
+		b = b[w+int(n):]
+		return s, true
+	}
+	var ok bool
+	if m.Ref.ID, ok = str(); !ok {
+		return nearMember{}, bad
+	}
+	if m.Ref.Source, ok = str(); !ok {
+		return nearMember{}, bad
+	}
+	line, w := binary.Varint(b)
+	if w <= 0 {
+		return nearMember{}, bad
+	}
+	m.Ref.Line, b = int(line), b[w:]
+	n, w := binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) != 4*n+16 {
+		return nearMember{}, bad
+	}
+	b = b[w:]
+	m.Sig = make([]uint32, n)
+	for i := range m.Sig {
+		m.Sig[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	b = b[4*n:]
+	m.Math, m.Sentences = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+	return m, nil
 }

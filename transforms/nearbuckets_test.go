@@ -15,16 +15,8 @@ func TestNearSharedBuckets(t *testing.T) {
 	entry := func(bk, k []byte) []byte { return append(slices.Clone(bk), k...) }
 	a, b, c := bucket(1), bucket(2), bucket(3)
 	in := [][]byte{entry(a, key('x')), entry(b, key('y')), entry(c, key('z')), entry(a, key('w')), entry(c, key('x')), entry(a, key('v'))}
-	next := 0
 	var got []string
-	nearSharedBucketsFn(a[:3], func(e *[]byte) bool {
-		if next == len(in) {
-			return false
-		}
-		*e = in[next]
-		next++
-		return true
-	}, func(k, bk []byte) { got = append(got, string(k[:1])+string('0'+bk[nearBucketLen-1])) })
+	nearSharedBuckets(in, func(k, bk []byte) { got = append(got, string(k[:1])+string('0'+bk[nearBucketLen-1])) })
 	slices.Sort(got)
 	if want := []string{"v1", "w1", "x1", "x3", "z3"}; !slices.Equal(got, want) {
 		t.Errorf("shared (prompt, bucket) = %v, want %v", got, want)

@@ -2,8 +2,7 @@ package transforms
 
 import (
 	"cmp"
-	"container/heap"
-	"encoding/hex"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -14,24 +13,25 @@ import (
 
 	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
 	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 func init() {
-	register.DoFn4x1[string, func(*nearMember) bool, func(nearPair), func(string, int64), error](&nearPairsFn{})
+	register.DoFn5x1[context.Context, int, func(*spillRef) bool, func(nearPair), func(string, int64), error](&nearPairsFn{})
 	register.DoFn4x1[nearPair, func(string, nearRef), func(release.Row), func(string, int64), error](&nearReportFn{})
 	register.Function2x1[string, func(*nearRef) bool, int64](nearNeighbourCount)
 	register.Function1x2[int64, string, int64](nearCountOne)
-	register.Function6x1[string, func(*schemas.Prompt) bool, func(*nearRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](nearRemoveFn)
+	register.Function2x2[string, nearRef, int, nearLoser](nearLoserPart)
+	register.DoFn7x1[context.Context, int, func(*spillRef) bool, func(*nearLoser) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&nearRemoveFn{})
+	register.Iter1[nearLoser]()
 	register.Function1x1[nearPair, string](nearExampleKey)
 	register.Function2x1[string, string, bool](lessString)
 	register.Function2x0[[]string, func(string, int64)](nearExampleTallies)
 
-	register.Emitter2[string, nearMember]()
 	register.Emitter1[nearPair]()
 	register.Emitter2[string, nearRef]()
-	register.Iter1[nearMember]()
 	register.Iter1[nearRef]()
 }
 
@@ -89,13 +89,14 @@ type nearPair struct {
 // key), and one that has an earlier near neighbour stating the same
 // problem is rejected (reason near_duplicate) naming the earliest such
 // neighbour: no teacher tokens are spent on it.
-func nearDupGraph(s beam.Scope, cfg recipe.DedupConfig, prompts beam.PCollection) (beam.PCollection, []beam.PCollection, []beam.PCollection) {
+func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam.PCollection, []beam.PCollection, []beam.PCollection) {
+	cfg := r.Dedup
 	if cfg.Near == recipe.NearOff {
 		return prompts, nil, nil
 	}
 	s = s.Scope("near_dedup")
-	buckets := nearBuckets(s, cfg.NearThreshold, prompts)
-	pairs, pairTally := beam.ParDo2(s, &nearPairsFn{Threshold: cfg.NearThreshold}, buckets)
+	buckets := nearBuckets(s, cfg.NearThreshold, r.VersionRoot(), r.Output.S3Endpoint, prompts)
+	pairs, pairTally := beam.ParDo2(s, &nearPairsFn{Threshold: cfg.NearThreshold, Root: r.VersionRoot(), S3Endpoint: r.Output.S3Endpoint}, buckets)
 	remove := cfg.Near == recipe.NearRemove
 	losers, reportRows, reportTally := beam.ParDo3(s, &nearReportFn{Remove: remove}, pairs)
 
@@ -111,52 +112,97 @@ func nearDupGraph(s beam.Scope, cfg recipe.DedupConfig, prompts beam.PCollection
 	if !remove {
 		return prompts, rows, tallies
 	}
-	keyed := beam.ParDo(s, keyByText, prompts)
-	kept, rejRows, rejTally := beam.ParDo3(s, nearRemoveFn, beam.CoGroupByKey(s, keyed, losers))
+	// The prompts wait in a spill (spill.go), by partition of their key,
+	// and the pairs' references join them by partition: no runner holds
+	// the prompts.
+	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
+	waiting := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3, Name: "near-remove"}, prompts)
+	kept, rejRows, rejTally := beam.ParDo3(s, &nearRemoveFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, beam.ParDo(s, nearLoserPart, losers)))
 	return kept, append(rows, rejRows), append(tallies, rejTally)
 }
 
 // nearMaxBucket bounds the members of one LSH bucket that are compared.
 const nearMaxBucket = 2000
 
-// nearPairsFn compares the members of one LSH bucket pairwise. A bucket
-// of n prompts costs n²/2 signature comparisons; buckets are small unless
-// many prompts share a band of values (thousands of prompts around one
-// long boilerplate). To keep memory and time bounded, a bucket keeps only
-// its MaxBucket earliest members (by source, line, id: the same in every
-// run) and counts the rest as near:bucket_overflow; those are still
-// compared in their other buckets.
+// nearPairsFn compares the members of each LSH bucket pairwise. Its
+// input is a partition of the buckets' spill (nearBuckets): it reads the
+// partition's members, groups them by bucket and compares each bucket
+// (compareBucket). A bucket of n prompts costs n²/2 signature
+// comparisons; buckets are small unless many prompts share a band of
+// values (thousands of prompts around one long boilerplate). To keep
+// memory and time bounded, a bucket keeps only its MaxBucket earliest
+// members (by source, line, id: the same in every run) and counts the rest
+// as near:bucket_overflow; those are still compared in their other
+// buckets.
 type nearPairsFn struct {
 	Threshold float64
 	// MaxBucket is the most members of a bucket compared (0: nearMaxBucket).
-	MaxBucket int
-	nd        *filters.NearDup
+	MaxBucket  int
+	Root       string
+	S3Endpoint string
+	nd         *filters.NearDup
+	store      storage.Store
 }
 
 func (f *nearPairsFn) Setup() error {
 	nd, err := filters.NewNearDup(&filters.NearDupOptions{Threshold: f.Threshold})
-	f.nd = nd
-	return err
-}
-
-func (f *nearPairsFn) ProcessElement(key string, members func(*nearMember) bool, emit func(nearPair), emitTally func(string, int64)) error {
-	band, err := bandOf(key)
 	if err != nil {
 		return err
 	}
-	limit := cmp.Or(f.MaxBucket, nearMaxBucket)
-	all := &latestFirst{}
-	var m nearMember
-	for members(&m) {
-		heap.Push(all, m)
-		if all.Len() > limit {
-			heap.Pop(all) // the latest goes: the earliest limit members stay
-			emitTally(tallyNearOverflow, 1)
-		}
-		m = nearMember{}
+	f.nd = nd
+	if f.Root != "" {
+		f.store, err = openSpill(f.Root, f.S3Endpoint)
 	}
-	for i, a := range *all {
-		for _, b := range (*all)[i+1:] {
+	return err
+}
+
+func (f *nearPairsFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emit func(nearPair), emitTally func(string, int64)) error {
+	buckets := map[string][]nearMember{}
+	err := readSpill(ctx, f.store, refs, func(rec []byte) error {
+		if len(rec) < nearBucketLen {
+			return fmt.Errorf("near_dedup: a bucket record of %d bytes", len(rec))
+		}
+		m, err := decodeMember(rec[nearBucketLen:])
+		if err != nil {
+			return err
+		}
+		b := string(rec[:nearBucketLen])
+		buckets[b] = append(buckets[b], m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(buckets))
+	for b := range buckets {
+		names = append(names, b)
+	}
+	slices.Sort(names)
+	for _, b := range names {
+		f.compareBucket(int(b[0])<<8|int(b[1]), buckets[b], emit, emitTally)
+		delete(buckets, b)
+	}
+	return nil
+}
+
+// compareBucket compares the members of one bucket of band band pairwise
+// and emits the near pairs whose first shared band is this one.
+func (f *nearPairsFn) compareBucket(band int, all []nearMember, emit func(nearPair), emitTally func(string, int64)) {
+	slices.SortFunc(all, func(a, b nearMember) int {
+		if a.Ref.before(b.Ref) {
+			return -1
+		}
+		if b.Ref.before(a.Ref) {
+			return 1
+		}
+		return 0
+	})
+	if limit := cmp.Or(f.MaxBucket, nearMaxBucket); len(all) > limit {
+		emitTally(tallyNearOverflow, int64(len(all)-limit)) // the latest go: the earliest limit members stay
+		all = all[:limit]
+	}
+	for i, a := range all {
+		for _, b := range all[i+1:] {
 			if f.nd.FirstSharedBand(a.Sig, b.Sig) != band {
 				continue // counted in an earlier band
 			}
@@ -176,30 +222,6 @@ func (f *nearPairsFn) ProcessElement(key string, members func(*nearMember) bool,
 			}
 		}
 	}
-	return nil
-}
-
-// latestFirst is a heap of bucket members whose top is the latest.
-type latestFirst []nearMember
-
-func (h latestFirst) Len() int           { return len(h) }
-func (h latestFirst) Less(i, j int) bool { return h[j].Ref.before(h[i].Ref) }
-func (h latestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *latestFirst) Push(x any)        { *h = append(*h, x.(nearMember)) }
-func (h *latestFirst) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-// bandOf reads the band number that starts a band key.
-func bandOf(key string) (int, error) {
-	b, err := hex.DecodeString(key[:min(4, len(key))])
-	if err != nil || len(b) != 2 {
-		return 0, fmt.Errorf("near_dedup: bad band key %q", key)
-	}
-	return int(b[0])<<8 | int(b[1]), nil
 }
 
 // nearReportFn writes a pair to near_duplicates.jsonl and names both
@@ -236,35 +258,60 @@ func nearNeighbourCount(key string, refs func(*nearRef) bool) int64 {
 
 func nearCountOne(int64) (string, int64) { return tallyNearPrompts, 1 }
 
-// nearRemoveFn passes a prompt on, or rejects it as a near duplicate of
-// the earliest neighbour that states the same problem. refs holds one
-// entry per near pair of the prompt; empty ones are pairs that do not
-// remove it.
-func nearRemoveFn(_ string, prompts func(*schemas.Prompt) bool, refs func(*nearRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
-	var kept *nearRef
-	var r nearRef
-	for refs(&r) {
-		if r.Key != "" && (kept == nil || r.before(*kept)) {
-			k := r
-			kept = &k
+// nearLoser is a reference of nearReportFn with the key of the prompt it
+// is about, for the join by spill partition.
+type nearLoser struct {
+	Key string
+	Ref nearRef
+}
+
+func nearLoserPart(key string, ref nearRef) (int, nearLoser) {
+	return dedupPart(key), nearLoser{Key: key, Ref: ref}
+}
+
+// nearRemoveFn reads a partition of the prompts' spill and passes each
+// prompt on, or rejects it as a near duplicate of the earliest neighbour
+// that states the same problem. losers holds one entry per near pair of a
+// prompt of the partition; entries with an empty reference are pairs that
+// do not remove it.
+type nearRemoveFn struct {
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+}
+
+func (f *nearRemoveFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *nearRemoveFn) ProcessElement(ctx context.Context, _ int, prompts func(*spillRef) bool, losers func(*nearLoser) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
+	kept := map[string]nearRef{} // prompt key -> the earliest neighbour that removes it
+	var l nearLoser
+	for losers(&l) {
+		if k, ok := kept[l.Key]; l.Ref.Key != "" && (!ok || l.Ref.before(k)) {
+			kept[l.Key] = l.Ref
 		}
+		l = nearLoser{}
 	}
-	var p schemas.Prompt
-	for prompts(&p) {
-		if kept == nil {
+	out := emitters{row: emitRow, tally: emitTally}
+	return readSpill(ctx, f.store, prompts, func(rec []byte) error {
+		var p schemas.Prompt
+		if err := json.Unmarshal(rec, &p); err != nil {
+			return fmt.Errorf("near_dedup: %w", err)
+		}
+		k, ok := kept[dedupKey(p)]
+		if !ok {
 			emitPrompt(p)
-			continue
+			return nil
 		}
 		rej := schemas.Rejection{PromptID: p.ID, Stage: "dedup", Reason: filters.ReasonNearDuplicate,
-			Detail: fmt.Sprintf("near duplicate of %s (%s:%d); see near_duplicates.jsonl", kept.ID, kept.Source, kept.Line), Source: p.Source, Line: int64(p.Line)}
+			Detail: fmt.Sprintf("near duplicate of %s (%s:%d); see near_duplicates.jsonl", k.ID, k.Source, k.Line), Source: p.Source, Line: int64(p.Line)}
 		emitTally(release.FateDuplicate, 1)
 		emitTally("reason:"+filters.ReasonNearDuplicate, 1)
 		emitTally(tallyNearRemoved, 1)
-		if err := (emitters{row: emitRow, tally: emitTally}).emit(release.TableRejected, release.SampleKey(p.ID, 0), rej); err != nil {
-			return err
-		}
-	}
-	return nil
+		return out.emit(release.TableRejected, release.SampleKey(p.ID, 0), rej)
+	})
 }
 
 // nearExampleKey orders pairs for the manifest's examples by a hash of

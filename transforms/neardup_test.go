@@ -229,18 +229,8 @@ func TestNearPairsBucketBound(t *testing.T) {
 	}
 	var pairs []string
 	tallies := map[string]int64{}
-	next := 0
-	err := f.ProcessElement(f.nd.BandKeys(sig)[0], func(m *nearMember) bool {
-		if next == len(members) {
-			return false
-		}
-		*m = members[next]
-		next++
-		return true
-	}, func(p nearPair) { pairs = append(pairs, p.A.ID+"~"+p.B.ID) }, func(k string, v int64) { tallies[k] += v })
-	if err != nil {
-		t.Fatal(err)
-	}
+	band := f.nd.FirstSharedBand(sig, sig)
+	f.compareBucket(band, members, func(p nearPair) { pairs = append(pairs, p.A.ID+"~"+p.B.ID) }, func(k string, v int64) { tallies[k] += v })
 	slices.Sort(pairs)
 	if want := []string{"p1~p2", "p1~p3", "p2~p3"}; !slices.Equal(pairs, want) {
 		t.Errorf("pairs = %v, want %v", pairs, want)

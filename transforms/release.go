@@ -85,6 +85,9 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, _ []byte, tallies func(
 	for parts(&p) {
 		all = append(all, p)
 	}
+	if err := removeSpill(ctx, store); err != nil { // every stage that read a spill has ended
+		return fmt.Errorf("release %s: removing %s: %w; nothing was published", info.Root, spillDir, err)
+	}
 	files, tableSizes, err := release.Assemble(ctx, store, o, info.Tables, all)
 	if err != nil {
 		return fmt.Errorf("release %s: %w; nothing was published", info.Root, err)

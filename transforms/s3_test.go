@@ -88,6 +88,9 @@ func TestSFTGenOnS3(t *testing.T) {
 				t.Errorf("manifest lists %s: %v", f.Path, err)
 			}
 		}
+		if left, err := store.List(ctx, spillDir+"/"); err != nil || len(left) > 0 {
+			t.Errorf("spill files left in the release: %v (%v)", left, err)
+		}
 		latest, err := storage.Open(r.NameRoot(), opts)
 		if err != nil {
 			t.Fatal(err)

@@ -1,9 +1,11 @@
 package transforms
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path"
 	"path/filepath"
@@ -24,8 +26,10 @@ import (
 
 func init() {
 	register.DoFn5x1[context.Context, string, func(schemas.Prompt), func(release.Row), func(string, int64), error](&readPromptsFn{})
-	register.Function1x2[schemas.Prompt, string, schemas.Prompt](keyByText)
-	register.Function5x1[string, func(*schemas.Prompt) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](dedupFn)
+	register.DoFn3x1[context.Context, schemas.Prompt, func(int, spillRef), error](&spillPromptsFn{})
+	register.DoFn6x1[context.Context, int, func(*spillRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&dedupPartFn{})
+	register.Emitter2[int, spillRef]()
+	register.Iter1[spillRef]()
 	register.DoFn4x1[schemas.Prompt, func(schemas.Prompt), func(release.Row), func(string, int64), error](&decontamPromptsFn{})
 	register.DoFn5x1[context.Context, schemas.Prompt, func(schemas.Generation), func(release.Row), func(string, int64), error](&generateFn{})
 	register.DoFn4x1[schemas.Generation, func(schemas.Generation), func(release.Row), func(string, int64), error](&decontamResponsesFn{})
@@ -104,8 +108,8 @@ func SFTGen(s beam.Scope, r recipe.Recipe, codeRevision string) error {
 	}
 
 	ds := s.Scope("dedup")
-	unique, dupRows, dupTally := beam.ParDo3(ds, dedupFn, beam.GroupByKey(ds, beam.ParDo(ds, keyByText, prompts)))
-	unique, nearRows, nearTally := nearDupGraph(ds, r.Dedup, unique)
+	unique, dupRows, dupTally := exactDedup(ds, r.VersionRoot(), r.Output.S3Endpoint, prompts)
+	unique, nearRows, nearTally := nearDupGraph(ds, r, unique)
 
 	clean, contamRows, contamTally := beam.ParDo3(s.Scope("decontam_prompts"), &decontamPromptsFn{Config: r.Decontam, S3Endpoint: r.Output.S3Endpoint}, unique)
 	if r.DryRun {
@@ -231,18 +235,7 @@ func StartSimTeacher(r *recipe.Recipe, opts *SimOptions) (stop func() error, err
 	if err != nil {
 		return nil, fmt.Errorf("the simulated teacher only knows builtin prompts: %w", err)
 	}
-	key := map[string]teacher.Solution{}
-	for _, p := range builtin.Generate(spec) {
-		key[p.Text] = teacher.Solution{Steps: p.Steps, Answer: p.Answer}
-	}
-	solve := func(prompt string) (teacher.Solution, bool) {
-		if sol, ok := key[prompt]; ok {
-			return sol, true
-		}
-		text, _, _ := strings.Cut(prompt, "\n\n") // the prompt before our instruction
-		sol, ok := key[text]
-		return sol, ok
-	}
+	solve := simAnswerKey(spec)
 	sim, err := teacher.StartSim(teacher.SimConfig{Model: r.Teacher.Model, Accuracy: opts.Accuracy, Slots: opts.Slots, Solve: solve, Seed: int64(spec.Seed)})
 	if err != nil {
 		return nil, err
@@ -252,6 +245,44 @@ func StartSimTeacher(r *recipe.Recipe, opts *SimOptions) (stop func() error, err
 		r.Reward.URL = sim.RootURL()
 	}
 	return sim.Close, nil
+}
+
+// simAnswerKey is the simulated teacher's answer key for a builtin set:
+// it finds a prompt's problem by a hash of its text (one small entry per
+// problem, sorted) and makes the problem again (builtin.Nth) to answer,
+// so the key of a million prompts holds no prompt text.
+func simAnswerKey(spec builtin.Spec) func(prompt string) (teacher.Solution, bool) {
+	type entry struct {
+		hash  uint64
+		index int32
+	}
+	hash := func(text string) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(text))
+		return h.Sum64()
+	}
+	entries := make([]entry, spec.N)
+	for i := range spec.N {
+		entries[i] = entry{hash(builtin.Nth(spec, i).Text), int32(i)}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.hash, b.hash) })
+	lookup := func(text string) (teacher.Solution, bool) {
+		h := hash(text)
+		i, _ := slices.BinarySearchFunc(entries, h, func(e entry, h uint64) int { return cmp.Compare(e.hash, h) })
+		for ; i < len(entries) && entries[i].hash == h; i++ {
+			if p := builtin.Nth(spec, int(entries[i].index)); p.Text == text { // hashes can collide
+				return teacher.Solution{Steps: p.Steps, Answer: p.Answer}, true
+			}
+		}
+		return teacher.Solution{}, false
+	}
+	return func(prompt string) (teacher.Solution, bool) {
+		if sol, ok := lookup(prompt); ok {
+			return sol, true
+		}
+		text, _, _ := strings.Cut(prompt, "\n\n") // the prompt before our instruction
+		return lookup(text)
+	}
 }
 
 // checkNewVersion refuses to write over a release: a version is written once.

@@ -372,7 +372,8 @@ func TestSFTGenServerDownFailsWithoutPublishing(t *testing.T) {
 }
 
 // TestDedupStage checks the dedup stage on its own with passert: prompts
-// equal after normalization collapse to the first by source and line.
+// equal after normalization collapse to the first by source and line,
+// through the spill in a scratch version root.
 func TestDedupStage(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	prompts := beam.Create(s,
@@ -381,7 +382,7 @@ func TestDedupStage(t *testing.T) {
 		schemas.Prompt{ID: "c", Text: "What is 3+3?", Source: "f", Line: 3},
 		schemas.Prompt{ID: "d", Text: "WHAT IS 2+2?", Source: "f", Line: 4},
 	)
-	unique, rows, tallies := beam.ParDo3(s, dedupFn, beam.GroupByKey(s, beam.ParDo(s, keyByText, prompts)))
+	unique, rows, tallies := exactDedup(s, t.TempDir(), "", prompts)
 	passert.Equals(s, beam.ParDo(s, promptID, unique), "a", "c")
 	passert.Count(s, rows, "duplicate rows", 2)
 	passert.Equals(s, beam.ParDo(s, formatTally, tallies), "fate:duplicate=1", "fate:duplicate=1", "reason:duplicate=1", "reason:duplicate=1")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
 	"github.com/syllabus-dev/syllabus/decontam"
 	"github.com/syllabus-dev/syllabus/filters"
 	"github.com/syllabus-dev/syllabus/schemas"
@@ -58,11 +60,11 @@ func (f *readPromptsFn) ProcessElement(ctx context.Context, source string, emitP
 		if err != nil {
 			return err
 		}
-		problems := builtin.Generate(spec)
-		for i, p := range problems {
+		for i := range spec.N { // one at a time: the set is never held whole
+			p := builtin.Nth(spec, i)
 			emitPrompt(schemas.Prompt{ID: p.ID, Text: p.Text, Answer: p.Answer, Source: source, Line: i + 1, Skills: p.Skills})
 		}
-		emitTally(release.TallyPromptsIn, int64(len(problems)))
+		emitTally(release.TallyPromptsIn, int64(spec.N))
 		return nil
 	}
 	var recordErr error
@@ -96,17 +98,103 @@ func dedupKey(p schemas.Prompt) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func keyByText(p schemas.Prompt) (string, schemas.Prompt) { return dedupKey(p), p }
+// exactDedup keeps one prompt of each group of equal prompts (dedupKey)
+// and rejects the rest as duplicates. The grouping is a spill (spill.go):
+// prompts are written by partition of their key where they are read, and
+// the GroupByKey carries only references, so no runner holds the prompts.
+func exactDedup(s beam.Scope, root, s3Endpoint string, prompts beam.PCollection) (unique, rows, tallies beam.PCollection) {
+	refs := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3Endpoint, Name: "dedup"}, prompts)
+	return beam.ParDo3(s, &dedupPartFn{Root: root, S3Endpoint: s3Endpoint}, beam.GroupByKey(s, refs))
+}
 
-// dedupFn keeps the first of a group of equal prompts (by source, then line,
-// then id, so the choice does not depend on the runner) and rejects the rest
-// as duplicates naming the one kept.
-func dedupFn(_ string, group func(*schemas.Prompt) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
-	var all []schemas.Prompt
-	var p schemas.Prompt
-	for group(&p) {
-		all = append(all, p)
+// dedupPart is the spill partition of a prompt: from its dedup key, so
+// equal prompts share one.
+func dedupPart(key string) int {
+	b, _ := hex.DecodeString(key[:2])
+	return int(b[0]) % spillParts
+}
+
+// spillPromptsFn writes a bundle's prompts into a spill (folder Name), by
+// dedup key.
+type spillPromptsFn struct {
+	Root       string
+	S3Endpoint string
+	Name       string
+	store      storage.Store
+	spill      *spiller
+}
+
+func (f *spillPromptsFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *spillPromptsFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
+	if f.spill != nil {
+		f.spill.discard() // a bundle that failed
 	}
+	f.spill = newSpiller(f.store, f.Name)
+}
+
+func (f *spillPromptsFn) ProcessElement(_ context.Context, p schemas.Prompt, _ func(int, spillRef)) error {
+	rec, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return f.spill.add(dedupPart(dedupKey(p)), rec)
+}
+
+func (f *spillPromptsFn) FinishBundle(ctx context.Context, emit func(int, spillRef)) error {
+	err := f.spill.flush(ctx, emit)
+	f.spill = nil
+	return err
+}
+
+// dedupPartFn reads one partition of the prompts' spill and deduplicates
+// each group of equal prompts in it (dedupGroup), in key order.
+type dedupPartFn struct {
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+}
+
+func (f *dedupPartFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *dedupPartFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
+	groups := map[string][]schemas.Prompt{}
+	err := readSpill(ctx, f.store, refs, func(rec []byte) error {
+		var p schemas.Prompt
+		if err := json.Unmarshal(rec, &p); err != nil {
+			return fmt.Errorf("dedup: %w", err)
+		}
+		k := dedupKey(p)
+		groups[k] = append(groups[k], p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := dedupGroup(groups[k], emitPrompt, emitRow, emitTally); err != nil {
+			return err
+		}
+		delete(groups, k)
+	}
+	return nil
+}
+
+// dedupGroup keeps the first of a group of equal prompts (by source, then
+// line, then id, so the choice does not depend on the runner) and rejects
+// the rest as duplicates naming the one kept.
+func dedupGroup(all []schemas.Prompt, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
 	sort.Slice(all, func(i, j int) bool {
 		a, b := all[i], all[j]
 		if a.Source != b.Source {

@@ -131,6 +131,10 @@ func Generate(s Spec) []Problem {
 	return out
 }
 
+// Nth returns problem i of s (0 <= i < s.N), the same as Generate(s)[i],
+// without making the others: a reader of a large set holds one at a time.
+func Nth(s Spec, i int) Problem { return generateOne(s, i) }
+
 var (
 	names   = []string{"Ada", "Bram", "Chen", "Dara", "Emeka", "Farah", "Goran", "Hana", "Ines", "Jonas", "Kofi", "Lena", "Mateo", "Nadia", "Omar", "Priya"}
 	things  = []string{"marbles", "stickers", "apples", "pencils", "stamps", "seashells", "books", "coins", "cookies", "beads", "cards", "plums"}
