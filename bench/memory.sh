@@ -70,6 +70,31 @@
 # dedup), part writers (one row group per open part: parquet-go's buffers
 # and zstd windows, ~30 MB, whatever the input). RSS is ~2x the live heap
 # (GOGC=100) plus the runtime.
+# At 1M (main, 0afe33f) the run took 6,217 MB in 373 s: the 1M goal was
+# not met. A 300k run with a heap-profiling hook (a temporary in-process
+# pprof writer, every 10 s) peaked at 995 MB RSS at the very end, with the
+# live heap then mostly Prism's aggregation of the GroupByKey of near-pair
+# references (buildEventTimeBundle, elements.ToData, trigger state, and
+# the bundle's input buffer in DataAndTimerInputForBundle: ~200 of 380
+# MB sampled): two elements per pair, and the builtin generator's pairs
+# grow about quadratically with n (near_duplicates.pairs: 27,343 at 100k,
+# 219,325 at 300k, 1,831,739 at 1M; prompts with a neighbour 15,686,
+# 66,771, 312,721). Now the references are spilled by prompt-key
+# partition as well (nearReportFn; nearPromptsFn counts them, remove mode
+# joins them with the prompts' spill), so Prism holds a few spill
+# references per bundle. Same counts and pairs as before.
+#   after (86b7347), main and this branch run one after the other
+#   (load ~3-5; /usr/bin/time -v on the sftgen binary):
+#     main:  10k 279 MB;  100k 412 MB 32 s (1.48x); 300k 995 MB 194 s
+#     after: 10k 305 MB;  100k 429 MB 35 s (1.41x); 300k 737 MB 147 s;
+#            1M 1,431 MB 496 s (1M under 2 GB: met)
+# What grows now (300k heap profiles, after): the live heap peaks at ~280
+# MB sampled during generation: the packed cache's index (teacher.Cache,
+# ~58 bytes a sample: 70 MB at 300k, ~4 samples a prompt, so ~235 MB at
+# 1M), parquet-go's row-group buffers and zstd windows (~130 MB, flat),
+# near-dup buckets of one spill partition in nearPairsFn (~17 MB). The
+# cache index is the one large term that still grows linearly; keeping it
+# on disk (or a sorted, packed array instead of a map) is what is left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")

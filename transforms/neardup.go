@@ -20,19 +20,14 @@ import (
 
 func init() {
 	register.DoFn5x1[context.Context, int, func(*spillRef) bool, func(nearPair), func(string, int64), error](&nearPairsFn{})
-	register.DoFn4x1[nearPair, func(string, nearRef), func(release.Row), func(string, int64), error](&nearReportFn{})
-	register.Function2x1[string, func(*nearRef) bool, int64](nearNeighbourCount)
-	register.Function1x2[int64, string, int64](nearCountOne)
-	register.Function2x2[string, nearRef, int, nearLoser](nearLoserPart)
-	register.DoFn7x1[context.Context, int, func(*spillRef) bool, func(*nearLoser) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&nearRemoveFn{})
-	register.Iter1[nearLoser]()
+	register.DoFn5x1[context.Context, nearPair, func(int, spillRef), func(release.Row), func(string, int64), error](&nearReportFn{})
+	register.DoFn4x1[context.Context, int, func(*spillRef) bool, func(string, int64), error](&nearPromptsFn{})
+	register.DoFn7x1[context.Context, int, func(*spillRef) bool, func(*spillRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&nearRemoveFn{})
 	register.Function1x1[nearPair, string](nearExampleKey)
 	register.Function2x1[string, string, bool](lessString)
 	register.Function2x0[[]string, func(string, int64)](nearExampleTallies)
 
 	register.Emitter1[nearPair]()
-	register.Emitter2[string, nearRef]()
-	register.Iter1[nearRef]()
 }
 
 // Tally keys of near-duplicate detection (read by release.BuildManifest).
@@ -98,11 +93,14 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 	buckets := nearBuckets(s, cfg.NearThreshold, r.VersionRoot(), r.Output.S3Endpoint, prompts)
 	pairs, pairTally := beam.ParDo2(s, &nearPairsFn{Threshold: cfg.NearThreshold, Root: r.VersionRoot(), S3Endpoint: r.Output.S3Endpoint}, buckets)
 	remove := cfg.Near == recipe.NearRemove
-	losers, reportRows, reportTally := beam.ParDo3(s, &nearReportFn{Remove: remove}, pairs)
+	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
+	losers, reportRows, reportTally := beam.ParDo3(s, &nearReportFn{Remove: remove, Root: root, S3Endpoint: s3}, pairs)
 
-	// Prompts with at least one near neighbour: one count per distinct key.
-	perPrompt := beam.ParDo(s, nearNeighbourCount, beam.GroupByKey(s, losers))
-	promptTally := beam.ParDo(s, nearCountOne, perPrompt)
+	// Prompts with at least one near neighbour: one count per distinct
+	// key. The references are spilled by the prompt's key (two per pair,
+	// and pairs can grow much faster than the prompts): a runner holds a
+	// few spill references per bundle, never one element per pair.
+	promptTally := beam.ParDo(s, &nearPromptsFn{Root: root, S3Endpoint: s3}, beam.GroupByKey(s, losers))
 
 	examples := top.Smallest(s, beam.ParDo(s, nearExampleKey, pairs), nearExamples, lessString)
 	exampleTally := beam.ParDo(s, nearExampleTallies, examples)
@@ -113,11 +111,10 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 		return prompts, rows, tallies
 	}
 	// The prompts wait in a spill (spill.go), by partition of their key,
-	// and the pairs' references join them by partition: no runner holds
-	// the prompts.
-	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
+	// and the pairs' spilled references join them by partition: no runner
+	// holds the prompts or the references.
 	waiting := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3, Name: "near-remove"}, prompts)
-	kept, rejRows, rejTally := beam.ParDo3(s, &nearRemoveFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, beam.ParDo(s, nearLoserPart, losers)))
+	kept, rejRows, rejTally := beam.ParDo3(s, &nearRemoveFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, losers))
 	return kept, append(rows, rejRows), append(tallies, rejTally)
 }
 
@@ -227,12 +224,31 @@ func (f *nearPairsFn) compareBucket(band int, all []nearMember, emit func(nearPa
 // nearReportFn writes a pair to near_duplicates.jsonl and names both
 // members for the per-prompt steps: (B's key, A) when B is to be removed
 // (remove mode and the same problem), and otherwise an empty reference,
-// which only counts the prompt as one with a near neighbour.
+// which only counts the prompt as one with a near neighbour. The
+// references (nearLoser records, JSON) go into a spill by partition of
+// the prompt's key (dedupPart, as the prompts' own spill in remove mode),
+// and only the spill's references are emitted, at the end of the bundle.
 type nearReportFn struct {
-	Remove bool
+	Remove     bool
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+	spill      *spiller
 }
 
-func (f *nearReportFn) ProcessElement(p nearPair, emitRef func(string, nearRef), emitRow func(release.Row), emitTally func(string, int64)) error {
+func (f *nearReportFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *nearReportFn) StartBundle(_ context.Context, _ func(int, spillRef), _ func(release.Row), _ func(string, int64)) {
+	if f.spill != nil {
+		f.spill.discard()
+	}
+	f.spill = newSpiller(f.store, "near-refs")
+}
+
+func (f *nearReportFn) ProcessElement(_ context.Context, p nearPair, _ func(int, spillRef), emitRow func(release.Row), emitTally func(string, int64)) error {
 	removed := f.Remove && p.SameProblem
 	rec := schemas.NearDuplicate{PromptID: p.B.ID, Source: p.B.Source, Line: p.B.Line, NearPromptID: p.A.ID, NearSource: p.A.Source, NearLine: p.A.Line,
 		Similarity: p.Similarity, SameProblem: p.SameProblem, Removed: removed}
@@ -240,40 +256,81 @@ func (f *nearReportFn) ProcessElement(p nearPair, emitRef func(string, nearRef),
 	if err := out.emit(release.TableNearDuplicates, release.SourceKey(p.B.Source, p.B.Line)+"\x00"+p.B.ID+"\x00"+p.A.Key, rec); err != nil {
 		return err
 	}
+	b := nearLoser{Key: p.B.Key}
 	if removed {
-		emitRef(p.B.Key, p.A)
-	} else {
-		emitRef(p.B.Key, nearRef{})
+		b.Ref = p.A
 	}
-	emitRef(p.A.Key, nearRef{})
-	return nil
+	if err := f.addLoser(b); err != nil {
+		return err
+	}
+	return f.addLoser(nearLoser{Key: p.A.Key})
 }
 
-func nearNeighbourCount(key string, refs func(*nearRef) bool) int64 {
-	var r nearRef
-	for refs(&r) {
+func (f *nearReportFn) addLoser(l nearLoser) error {
+	rec, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("near_dedup: %w", err)
 	}
-	return 1
+	return f.spill.add(dedupPart(l.Key), rec)
 }
 
-func nearCountOne(int64) (string, int64) { return tallyNearPrompts, 1 }
+func (f *nearReportFn) FinishBundle(ctx context.Context, emit func(int, spillRef), _ func(release.Row), _ func(string, int64)) error {
+	err := f.spill.flush(ctx, emit)
+	f.spill = nil
+	return err
+}
 
-// nearLoser is a reference of nearReportFn with the key of the prompt it
-// is about, for the join by spill partition.
+// nearLoser is a reference of nearReportFn: the key of the prompt it is
+// about and, if that prompt is to be removed, its earlier neighbour
+// (otherwise empty).
 type nearLoser struct {
 	Key string
 	Ref nearRef
 }
 
-func nearLoserPart(key string, ref nearRef) (int, nearLoser) {
-	return dedupPart(key), nearLoser{Key: key, Ref: ref}
+// readLosers calls fn with each reference of the partitions refs names.
+func readLosers(ctx context.Context, store storage.Store, refs func(*spillRef) bool, fn func(nearLoser)) error {
+	return readSpill(ctx, store, refs, func(rec []byte) error {
+		var l nearLoser
+		if err := json.Unmarshal(rec, &l); err != nil {
+			return fmt.Errorf("near_dedup: %w", err)
+		}
+		fn(l)
+		return nil
+	})
+}
+
+// nearPromptsFn reads a partition of the references and counts the
+// distinct prompts in it (near:prompts): the prompts with a near
+// neighbour. A prompt's references are all in its key's partition.
+type nearPromptsFn struct {
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+}
+
+func (f *nearPromptsFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *nearPromptsFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emitTally func(string, int64)) error {
+	seen := map[string]struct{}{}
+	if err := readLosers(ctx, f.store, refs, func(l nearLoser) { seen[l.Key] = struct{}{} }); err != nil {
+		return err
+	}
+	if len(seen) > 0 {
+		emitTally(tallyNearPrompts, int64(len(seen)))
+	}
+	return nil
 }
 
 // nearRemoveFn reads a partition of the prompts' spill and passes each
 // prompt on, or rejects it as a near duplicate of the earliest neighbour
-// that states the same problem. losers holds one entry per near pair of a
-// prompt of the partition; entries with an empty reference are pairs that
-// do not remove it.
+// that states the same problem. losers names the partition's part of the
+// references' spill (nearReportFn): one record per near pair of a prompt
+// of the partition; records with an empty reference are pairs that do not
+// remove it.
 type nearRemoveFn struct {
 	Root       string
 	S3Endpoint string
@@ -285,14 +342,15 @@ func (f *nearRemoveFn) Setup() (err error) {
 	return err
 }
 
-func (f *nearRemoveFn) ProcessElement(ctx context.Context, _ int, prompts func(*spillRef) bool, losers func(*nearLoser) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
+func (f *nearRemoveFn) ProcessElement(ctx context.Context, _ int, prompts, losers func(*spillRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
 	kept := map[string]nearRef{} // prompt key -> the earliest neighbour that removes it
-	var l nearLoser
-	for losers(&l) {
+	err := readLosers(ctx, f.store, losers, func(l nearLoser) {
 		if k, ok := kept[l.Key]; l.Ref.Key != "" && (!ok || l.Ref.before(k)) {
 			kept[l.Key] = l.Ref
 		}
-		l = nearLoser{}
+	})
+	if err != nil {
+		return err
 	}
 	out := emitters{row: emitRow, tally: emitTally}
 	return readSpill(ctx, f.store, prompts, func(rec []byte) error {

@@ -132,6 +132,13 @@ func TestSFTGenNearDuplicates(t *testing.T) {
 			if n.Mode != mode || n.Threshold != filters.DefaultNearThreshold || n.Pairs != int64(len(want)) || n.SameProblemPairs != wantSame || n.Removed != wantRemovedN {
 				t.Errorf("near_duplicates = %+v, want mode %s, %d pairs, %d same problem, %d removed", n, mode, len(want), wantSame, wantRemovedN)
 			}
+			withNeighbour := map[int]bool{}
+			for _, p := range want {
+				withNeighbour[p.A], withNeighbour[p.B] = true, true
+			}
+			if n.Prompts != int64(len(withNeighbour)) {
+				t.Errorf("near_duplicates.prompts = %d, want %d: the prompts in a pair", n.Prompts, len(withNeighbour))
+			}
 			if len(n.Examples) != min(5, len(want)) {
 				t.Errorf("examples = %+v, want %d", n.Examples, min(5, len(want)))
 			}
