@@ -65,14 +65,7 @@ func TestDryRunCallsNoTeacher(t *testing.T) {
 func TestDryRunCountsTheCache(t *testing.T) {
 	r := quickRecipe(t, 10)
 	r.Resolve(time.Now()) // the default cache, under the output
-	stop, err := StartSimTeacher(&r, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if err := runSFTGen(t, r); err != nil {
-		t.Fatal(err)
-	}
+	runSimulated(t, &r)
 
 	all := r
 	all.Input.Path = "builtin:arithmetic?n=30"

@@ -422,14 +422,7 @@ func TestSFTGenSimulatedRewardModel(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	stop, err := StartSimTeacher(&r, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if err := runSFTGen(t, r); err != nil {
-		t.Fatal(err)
-	}
+	runSimulated(t, &r)
 	m := readManifestFile(t, r)
 	sft := readTable[schemas.SFTExample](t, r, m, release.TableSFT)
 	pairs := readTable[schemas.PreferencePair](t, r, m, release.TablePreference)

@@ -67,6 +67,21 @@ func runSFTGen(t *testing.T, r recipe.Recipe) error {
 	return ptest.Run(p)
 }
 
+// runSimulated starts the simulated teacher for r (pointing r at it, and
+// at its reward model when r asks for it; stopped when the test ends) and
+// runs sftgen, failing the test if the run fails.
+func runSimulated(t *testing.T, r *recipe.Recipe) {
+	t.Helper()
+	stop, err := StartSimTeacher(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop() })
+	if err := runSFTGen(t, *r); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func readManifestFile(t *testing.T, r recipe.Recipe) release.Manifest {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(r.VersionRoot(), "manifest.json"))
@@ -397,14 +412,7 @@ func TestDedupStage(t *testing.T) {
 func TestSFTGenIncremental(t *testing.T) {
 	r := quickRecipe(t, 20)
 	r.Teacher.CacheDir = "" // only incremental releases may save requests here
-	stop, err := StartSimTeacher(&r, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if err := runSFTGen(t, r); err != nil {
-		t.Fatal(err)
-	}
+	runSimulated(t, &r)
 	first := checkRelease(t, r)
 
 	r2 := r
