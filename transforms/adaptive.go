@@ -47,8 +47,7 @@ type generateRoundsFn struct {
 	verifier filters.Verifier
 	tok      *filters.Tokenizer
 	progress *Progress
-	bundle   context.Context // from StartBundle to the end of the bundle
-	cancel   context.CancelFunc
+	scope    bundleScope
 }
 
 // roundsPrompt is one prompt between rounds.
@@ -92,17 +91,12 @@ func (f *generateRoundsFn) Setup() error {
 // StartBundle opens the bundle's context, as generateFn's does: no round
 // outlives its bundle.
 func (f *generateRoundsFn) StartBundle(_ func(schemas.Generation), _ func(release.Row), _ func(string, int64)) {
-	f.endBundle()
-	f.bundle, f.cancel = context.WithCancel(context.Background())
+	f.scope.open(f.drain)
 }
 
-func (f *generateRoundsFn) endBundle() {
-	if f.cancel != nil {
-		f.cancel()
-		f.pool.Drain()
-		f.cancel = nil
-	}
-}
+func (f *generateRoundsFn) endBundle() { f.scope.end(f.drain) }
+
+func (f *generateRoundsFn) drain() { f.pool.Drain() }
 
 func (f *generateRoundsFn) Teardown() error {
 	f.endBundle()
@@ -135,7 +129,7 @@ func (f *generateRoundsFn) FinishBundle(ctx context.Context, emitGen func(schema
 func (f *generateRoundsFn) submit(st *roundsPrompt, n int) error {
 	req := f.cfg.NewRequest(st.msgs, n)
 	req.First = len(st.samples)
-	reqCtx, calls := teacher.WithCalls(f.bundle)
+	reqCtx, calls := teacher.WithCalls(f.scope.ctx)
 	if err := f.pool.Submit(reqCtx, roundKey{st, calls}, req); err != nil {
 		f.endBundle()
 		return fmt.Errorf("generate: %w", err)

@@ -47,8 +47,7 @@ type scoreFn struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	done     []scored
-	bundle   context.Context // from StartBundle to the end of the bundle
-	cancel   context.CancelFunc
+	scope    bundleScope
 }
 
 // scored is one prompt back from the reward model.
@@ -82,17 +81,15 @@ func (f *scoreFn) Setup() error {
 // StartBundle opens the bundle's context: no request outlives its bundle
 // (as in generateFn).
 func (f *scoreFn) StartBundle(_ func(schemas.Generation), _ func(release.Row), _ func(string, int64)) {
-	f.endBundle()
-	f.bundle, f.cancel = context.WithCancel(context.Background())
+	f.scope.open(f.drain)
 }
 
-func (f *scoreFn) endBundle() {
-	if f.cancel != nil {
-		f.cancel()
-		f.wg.Wait()
-		f.ready() // results of a failed bundle are dropped
-		f.cancel = nil
-	}
+func (f *scoreFn) endBundle() { f.scope.end(f.drain) }
+
+// drain waits for the bundle's scoring; the results are dropped.
+func (f *scoreFn) drain() {
+	f.wg.Wait()
+	f.ready()
 }
 
 func (f *scoreFn) Teardown() error {
@@ -107,7 +104,7 @@ func (f *scoreFn) ProcessElement(ctx context.Context, g schemas.Generation, emit
 		return context.Cause(ctx)
 	}
 	f.wg.Add(1)
-	bundle := f.bundle
+	bundle := f.scope.ctx
 	go func() {
 		defer f.wg.Done()
 		r := f.score(bundle, g)

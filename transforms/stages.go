@@ -339,8 +339,7 @@ type generateFn struct {
 	cfg      teacher.Config
 	pool     *teacher.Pool
 	progress *Progress
-	bundle   context.Context // from StartBundle to the end of the bundle
-	cancel   context.CancelFunc
+	scope    bundleScope
 }
 
 func (f *generateFn) Setup() error {
@@ -358,17 +357,12 @@ func (f *generateFn) Setup() error {
 // requests (a bundle that failed elsewhere in its stage never reaches
 // FinishBundle). Beam wants the emitters of ProcessElement here too.
 func (f *generateFn) StartBundle(_ func(schemas.Generation), _ func(release.Row), _ func(string, int64)) {
-	f.endBundle()
-	f.bundle, f.cancel = context.WithCancel(context.Background())
+	f.scope.open(f.drain)
 }
 
-func (f *generateFn) endBundle() {
-	if f.cancel != nil {
-		f.cancel()
-		f.pool.Drain() // the requests end with their context; results are dropped
-		f.cancel = nil
-	}
-}
+func (f *generateFn) endBundle() { f.scope.end(f.drain) }
+
+func (f *generateFn) drain() { f.pool.Drain() }
 
 func (f *generateFn) Teardown() error {
 	f.endBundle()
@@ -377,7 +371,7 @@ func (f *generateFn) Teardown() error {
 
 func (f *generateFn) ProcessElement(ctx context.Context, p schemas.Prompt, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
 	msgs := recipe.Conversation(p, f.Input)
-	reqCtx, calls := teacher.WithCalls(f.bundle) // books the HTTP requests this prompt costs
+	reqCtx, calls := teacher.WithCalls(f.scope.ctx) // books the HTTP requests this prompt costs
 	if err := f.pool.Submit(reqCtx, pendingPrompt{p, calls}, f.cfg.NewRequest(msgs, f.K)); err != nil {
 		f.endBundle()
 		return fmt.Errorf("generate: %w", err)
