@@ -32,6 +32,14 @@ type curateFn struct {
 	cfg      filters.CurateConfig
 	verifier filters.Verifier
 	tok      *filters.Tokenizer
+	// queue grades and curates a bundle's prompts on every core (inOrder).
+	queue *inOrder[schemas.Generation, curated]
+}
+
+// curated is one prompt's samples graded and curated.
+type curated struct {
+	g schemas.Generation
+	c filters.Curation
 }
 
 func newCurateFn(r recipe.Recipe) (*curateFn, error) {
@@ -54,9 +62,37 @@ func (f *curateFn) Setup() error {
 	return err
 }
 
+// StartBundle starts the bundle's queue; a queue a failed bundle left is
+// dropped (its goroutines end on their own).
+func (f *curateFn) StartBundle(_ func(release.Row), _ func(string, int64)) {
+	f.queue = newInOrder(0, f.curate)
+}
+
 func (f *curateFn) ProcessElement(g schemas.Generation, emitRow func(release.Row), emitTally func(string, int64)) error {
+	return f.emit(f.queue.submit(g), emitRow, emitTally)
+}
+
+func (f *curateFn) FinishBundle(emitRow func(release.Row), emitTally func(string, int64)) error {
+	return f.emit(f.queue.drain(), emitRow, emitTally)
+}
+
+// curate grades a prompt's samples and applies filters.Curate: the work,
+// which touches no state of the DoFn's but its read-only configuration.
+func (f *curateFn) curate(g schemas.Generation) curated {
 	gr := filters.GradeSamples(g, f.verifier, f.tok, f.cfg.Reasoning, f.cfg.MaxResponseTokens)
-	c := filters.Curate(g, gr, f.cfg)
+	return curated{g, filters.Curate(g, gr, f.cfg)}
+}
+
+func (f *curateFn) emit(done []curated, emitRow func(release.Row), emitTally func(string, int64)) error {
+	for _, d := range done {
+		if err := f.emitOne(d.g, d.c, emitRow, emitTally); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *curateFn) emitOne(g schemas.Generation, c filters.Curation, emitRow func(release.Row), emitTally func(string, int64)) error {
 	out := emitters{row: emitRow, tally: emitTally}
 	for verdict, n := range c.Graded {
 		emitTally("graded:"+verdict, int64(n))

@@ -1,8 +1,11 @@
 package transforms
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -20,10 +23,10 @@ import (
 
 func init() {
 	register.DoFn5x1[context.Context, int, func(*spillRef) bool, func(nearPair), func(string, int64), error](&nearPairsFn{})
-	register.DoFn5x1[context.Context, nearPair, func(int, spillRef), func(release.Row), func(string, int64), error](&nearReportFn{})
+	register.DoFn6x1[context.Context, nearPair, func(int, spillRef), func(release.Row), func(string, int64), func(string), error](&nearReportFn{})
 	register.DoFn4x1[context.Context, int, func(*spillRef) bool, func(string, int64), error](&nearPromptsFn{})
 	register.DoFn7x1[context.Context, int, func(*spillRef) bool, func(*spillRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&nearRemoveFn{})
-	register.Function1x1[nearPair, string](nearExampleKey)
+	register.DoFn4x1[context.Context, int, func(*spillRef) bool, func(schemas.Prompt), error](&readHandedOverFn{})
 	register.Function2x1[string, string, bool](lessString)
 	register.Function2x0[[]string, func(string, int64)](nearExampleTallies)
 
@@ -84,6 +87,13 @@ type nearPair struct {
 // key), and one that has an earlier near neighbour stating the same
 // problem is rejected (reason near_duplicate) naming the earliest such
 // neighbour: no teacher tokens are spent on it.
+//
+// Beside generation means in another stage: fused with exact dedup and
+// the signing, generation would run in the stage whose end the buckets'
+// GroupByKey waits for, and detection would start only once the last
+// sample was curated. So in report mode the prompts go on through a spill
+// (handOver), which ends the dedup stage as soon as the prompts are
+// signed; the runner then runs detection and generation at once.
 func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam.PCollection, []beam.PCollection, []beam.PCollection) {
 	cfg := r.Dedup
 	if cfg.Near == recipe.NearOff {
@@ -94,7 +104,7 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 	pairs, pairTally := beam.ParDo2(s, &nearPairsFn{Threshold: cfg.NearThreshold, Root: r.VersionRoot(), S3Endpoint: r.Output.S3Endpoint}, buckets)
 	remove := cfg.Near == recipe.NearRemove
 	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
-	losers, reportRows, reportTally := beam.ParDo3(s, &nearReportFn{Remove: remove, Root: root, S3Endpoint: s3}, pairs)
+	losers, reportRows, reportTally, bundleExamples := beam.ParDo4(s, &nearReportFn{Remove: remove, Root: root, S3Endpoint: s3}, pairs)
 
 	// Prompts with at least one near neighbour: one count per distinct
 	// key. The references are spilled by the prompt's key (two per pair,
@@ -102,13 +112,13 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 	// few spill references per bundle, never one element per pair.
 	promptTally := beam.ParDo(s, &nearPromptsFn{Root: root, S3Endpoint: s3}, beam.GroupByKey(s, losers))
 
-	examples := top.Smallest(s, beam.ParDo(s, nearExampleKey, pairs), nearExamples, lessString)
+	examples := top.Smallest(s, bundleExamples, nearExamples, lessString)
 	exampleTally := beam.ParDo(s, nearExampleTallies, examples)
 
 	rows := []beam.PCollection{reportRows}
 	tallies := []beam.PCollection{pairTally, reportTally, promptTally, exampleTally}
 	if !remove {
-		return prompts, rows, tallies
+		return handOver(s, "unique", root, s3, prompts), rows, tallies
 	}
 	// The prompts wait in a spill (spill.go), by partition of their key,
 	// and the pairs' spilled references join them by partition: no runner
@@ -116,6 +126,39 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 	waiting := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3, Name: "near-remove"}, prompts)
 	kept, rejRows, rejTally := beam.ParDo3(s, &nearRemoveFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, losers))
 	return kept, append(rows, rejRows), append(tallies, rejTally)
+}
+
+// handOver passes prompts on to a new stage through a spill (folder
+// name): only references cross the GroupByKey that ends the stage, so the
+// runner holds no prompt, and the stage that reads them back starts when
+// the prompts' stage ends rather than with everything fused after it.
+func handOver(s beam.Scope, name, root, s3Endpoint string, prompts beam.PCollection) beam.PCollection {
+	refs := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3Endpoint, Name: name}, prompts)
+	return beam.ParDo(s, &readHandedOverFn{Root: root, S3Endpoint: s3Endpoint}, beam.GroupByKey(s, refs))
+}
+
+// readHandedOverFn reads one partition of a handOver's spill back into
+// prompts.
+type readHandedOverFn struct {
+	Root       string
+	S3Endpoint string
+	store      storage.Store
+}
+
+func (f *readHandedOverFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *readHandedOverFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emit func(schemas.Prompt)) error {
+	return readSpill(ctx, f.store, refs, func(rec []byte) error {
+		var p schemas.Prompt
+		if err := json.Unmarshal(rec, &p); err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		emit(p)
+		return nil
+	})
 }
 
 // nearMaxBucket bounds the members of one LSH bucket that are compared.
@@ -225,15 +268,17 @@ func (f *nearPairsFn) compareBucket(band int, all []nearMember, emit func(nearPa
 // members for the per-prompt steps: (B's key, A) when B is to be removed
 // (remove mode and the same problem), and otherwise an empty reference,
 // which only counts the prompt as one with a near neighbour. The
-// references (nearLoser records, JSON) go into a spill by partition of
-// the prompt's key (dedupPart, as the prompts' own spill in remove mode),
-// and only the spill's references are emitted, at the end of the bundle.
+// references (nearLoser records) go into a spill by partition of the
+// prompt's key (dedupPart, as the prompts' own spill in remove mode), and
+// only the spill's references are emitted, at the end of the bundle, with
+// the bundle's candidates for the manifest's examples (nearExampleSet).
 type nearReportFn struct {
 	Remove     bool
 	Root       string
 	S3Endpoint string
 	store      storage.Store
 	spill      *spiller
+	examples   *nearExampleSet
 }
 
 func (f *nearReportFn) Setup() (err error) {
@@ -241,14 +286,18 @@ func (f *nearReportFn) Setup() (err error) {
 	return err
 }
 
-func (f *nearReportFn) StartBundle(_ context.Context, _ func(int, spillRef), _ func(release.Row), _ func(string, int64)) {
+func (f *nearReportFn) StartBundle(_ context.Context, _ func(int, spillRef), _ func(release.Row), _ func(string, int64), _ func(string)) {
 	if f.spill != nil {
 		f.spill.discard()
 	}
 	f.spill = newSpiller(f.store, "near-refs")
+	f.examples = &nearExampleSet{}
 }
 
-func (f *nearReportFn) ProcessElement(_ context.Context, p nearPair, _ func(int, spillRef), emitRow func(release.Row), emitTally func(string, int64)) error {
+func (f *nearReportFn) ProcessElement(_ context.Context, p nearPair, _ func(int, spillRef), emitRow func(release.Row), emitTally func(string, int64), _ func(string)) error {
+	if err := f.examples.add(p); err != nil {
+		return err
+	}
 	removed := f.Remove && p.SameProblem
 	rec := schemas.NearDuplicate{PromptID: p.B.ID, Source: p.B.Source, Line: p.B.Line, NearPromptID: p.A.ID, NearSource: p.A.Source, NearLine: p.A.Line,
 		Similarity: p.Similarity, SameProblem: p.SameProblem, Removed: removed}
@@ -267,14 +316,18 @@ func (f *nearReportFn) ProcessElement(_ context.Context, p nearPair, _ func(int,
 }
 
 func (f *nearReportFn) addLoser(l nearLoser) error {
-	rec, err := json.Marshal(l)
+	rec, err := l.encode()
 	if err != nil {
 		return fmt.Errorf("near_dedup: %w", err)
 	}
 	return f.spill.add(dedupPart(l.Key), rec)
 }
 
-func (f *nearReportFn) FinishBundle(ctx context.Context, emit func(int, spillRef), _ func(release.Row), _ func(string, int64)) error {
+func (f *nearReportFn) FinishBundle(ctx context.Context, emit func(int, spillRef), _ func(release.Row), _ func(string, int64), emitExample func(string)) error {
+	for _, e := range f.examples.keys {
+		emitExample(e)
+	}
+	f.examples = nil
 	err := f.spill.flush(ctx, emit)
 	f.spill = nil
 	return err
@@ -288,11 +341,36 @@ type nearLoser struct {
 	Ref nearRef
 }
 
+// encode writes l as its key (hex, so it holds no newline) and, only when
+// it names a neighbour, a newline and the neighbour as JSON: the report
+// mode's references, two per pair, are then their keys alone.
+func (l nearLoser) encode() ([]byte, error) {
+	if l.Ref == (nearRef{}) {
+		return []byte(l.Key), nil
+	}
+	ref, err := json.Marshal(l.Ref)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]byte(l.Key), '\n'), ref...), nil
+}
+
+func decodeLoser(rec []byte) (nearLoser, error) {
+	key, ref, found := bytes.Cut(rec, []byte{'\n'})
+	l := nearLoser{Key: string(key)}
+	if found {
+		if err := json.Unmarshal(ref, &l.Ref); err != nil {
+			return nearLoser{}, err
+		}
+	}
+	return l, nil
+}
+
 // readLosers calls fn with each reference of the partitions refs names.
 func readLosers(ctx context.Context, store storage.Store, refs func(*spillRef) bool, fn func(nearLoser)) error {
 	return readSpill(ctx, store, refs, func(rec []byte) error {
-		var l nearLoser
-		if err := json.Unmarshal(rec, &l); err != nil {
+		l, err := decodeLoser(rec)
+		if err != nil {
 			return fmt.Errorf("near_dedup: %w", err)
 		}
 		fn(l)
@@ -372,11 +450,31 @@ func (f *nearRemoveFn) ProcessElement(ctx context.Context, _ int, prompts, loser
 	})
 }
 
-// nearExampleKey orders pairs for the manifest's examples by a hash of
-// the pair, so the few shown are a fair sample, the same in every run.
-func nearExampleKey(p nearPair) string {
-	ex, _ := json.Marshal(release.NearExample{PromptID: p.B.ID, NearPromptID: p.A.ID, Similarity: p.Similarity, SameProblem: p.SameProblem})
-	return dedupKey(schemas.Prompt{Text: p.A.Key + "\x00" + p.B.Key})[:8] + string(ex)
+// nearExampleSet keeps the nearExamples pairs of a bundle that come first
+// by a hash of the pair, as strings (the hash, then the example as JSON)
+// for top.Smallest over all bundles: the few examples the manifest shows
+// are a fair sample, the same in every run, and cost one hash a pair.
+type nearExampleSet struct {
+	hashes []string // sorted, at most nearExamples
+	keys   []string // the same order: hash + JSON
+}
+
+func (e *nearExampleSet) add(p nearPair) error {
+	sum := sha256.Sum256([]byte(p.A.Key + "\x00" + p.B.Key))
+	h := hex.EncodeToString(sum[:4])
+	i, _ := slices.BinarySearch(e.hashes, h)
+	if i >= nearExamples {
+		return nil
+	}
+	ex, err := json.Marshal(release.NearExample{PromptID: p.B.ID, NearPromptID: p.A.ID, Similarity: p.Similarity, SameProblem: p.SameProblem})
+	if err != nil {
+		return err
+	}
+	e.hashes, e.keys = slices.Insert(e.hashes, i, h), slices.Insert(e.keys, i, h+string(ex))
+	if len(e.hashes) > nearExamples {
+		e.hashes, e.keys = e.hashes[:nearExamples], e.keys[:nearExamples]
+	}
+	return nil
 }
 
 func lessString(a, b string) bool { return a < b }
