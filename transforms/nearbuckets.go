@@ -69,6 +69,7 @@ type nearSignFn struct {
 	nd             *filters.NearDup
 	store          storage.Store
 	members, bands *spiller
+	queue          *inOrder[schemas.Prompt, signedPrompt]
 }
 
 func (f *nearSignFn) Setup() error {
@@ -87,35 +88,65 @@ func (f *nearSignFn) StartBundle(_ context.Context, _, _ func(int, spillRef)) {
 		f.bands.discard()
 	}
 	f.members, f.bands = newSpiller(f.store, "near-members"), newSpiller(f.store, "near-entries")
+	f.queue = newInOrder(0, f.sign)
 }
 
-func (f *nearSignFn) ProcessElement(_ context.Context, p schemas.Prompt, _, _ func(int, spillRef)) error {
+// signedPrompt is a prompt's member record and its buckets, ready to spill.
+type signedPrompt struct {
+	member  []byte
+	buckets [][]byte
+	err     error
+}
+
+// sign computes a prompt's MinHash signature, problem keys and buckets:
+// the CPU work of the stage, run on every core (inOrder).
+func (f *nearSignFn) sign(p schemas.Prompt) signedPrompt {
 	sig := f.nd.Signature(p.Text)
 	k := filters.ProblemKeys(p.Text)
 	m := nearMember{Ref: nearRef{Key: dedupKey(p), ID: p.ID, Source: p.Source, Line: p.Line}, Sig: sig, Math: k.Math, Sentences: k.Sentences}
 	rec, err := encodeMember(m)
 	if err != nil {
-		return err
+		return signedPrompt{err: err}
 	}
-	key := rec[:nearKeyLen]
-	if err := f.members.add(keyPart(key), rec); err != nil {
-		return err
-	}
+	out := signedPrompt{member: rec}
 	for _, band := range f.nd.BandKeys(sig) {
 		b, err := hex.DecodeString(band)
 		if err != nil || len(b) != nearBucketLen {
-			return fmt.Errorf("near_dedup: bucket %q of an unexpected length", band)
+			return signedPrompt{err: fmt.Errorf("near_dedup: bucket %q of an unexpected length", band)}
 		}
-		if err := f.bands.add(bucketPart(b), append(b, key...)); err != nil {
+		out.buckets = append(out.buckets, b)
+	}
+	return out
+}
+
+func (f *nearSignFn) ProcessElement(_ context.Context, p schemas.Prompt, _, _ func(int, spillRef)) error {
+	return f.spillSigned(f.queue.submit(p))
+}
+
+func (f *nearSignFn) spillSigned(done []signedPrompt) error {
+	for _, s := range done {
+		if s.err != nil {
+			return s.err
+		}
+		key := s.member[:nearKeyLen]
+		if err := f.members.add(keyPart(key), s.member); err != nil {
 			return err
+		}
+		for _, b := range s.buckets {
+			if err := f.bands.add(bucketPart(b), append(b, key...)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 func (f *nearSignFn) FinishBundle(ctx context.Context, emitMembers, emitBands func(int, spillRef)) error {
-	err := errors.Join(f.members.flush(ctx, emitMembers), f.bands.flush(ctx, emitBands))
-	f.members, f.bands = nil, nil
+	err := f.spillSigned(f.queue.drain())
+	if err == nil {
+		err = errors.Join(f.members.flush(ctx, emitMembers), f.bands.flush(ctx, emitBands))
+	}
+	f.members, f.bands, f.queue = nil, nil, nil
 	return err
 }
 

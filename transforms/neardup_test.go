@@ -246,3 +246,27 @@ func TestNearPairsBucketBound(t *testing.T) {
 		t.Errorf("tallies = %v, want 2 left out and 3 pairs", tallies)
 	}
 }
+
+// TestNearLoserRecords: a reference survives the spill's encoding, with
+// and without the neighbour that removes its prompt.
+func TestNearLoserRecords(t *testing.T) {
+	for _, l := range []nearLoser{
+		{Key: "00ff"},
+		{Key: "0a1b", Ref: nearRef{Key: "99", ID: "p-1", Source: "in\n.jsonl", Line: 7}},
+	} {
+		rec, err := l.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeLoser(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != l {
+			t.Errorf("decode(encode(%+v)) = %+v", l, got)
+		}
+	}
+	if _, err := decodeLoser([]byte("k\n{not json")); err == nil {
+		t.Error("a broken reference decoded without error")
+	}
+}

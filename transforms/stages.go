@@ -285,6 +285,7 @@ type decontamResponsesFn struct {
 	Config     recipe.DecontamConfig
 	S3Endpoint string
 	index      *decontam.Index
+	queue      *inOrder[schemas.Generation, checkedGeneration]
 }
 
 func (f *decontamResponsesFn) Setup() error {
@@ -293,19 +294,53 @@ func (f *decontamResponsesFn) Setup() error {
 	return err
 }
 
-func (f *decontamResponsesFn) ProcessElement(g schemas.Generation, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+// StartBundle starts the bundle's queue: the checks, most of the stage's
+// CPU, run on every core (inOrder).
+func (f *decontamResponsesFn) StartBundle(_ func(schemas.Generation), _ func(release.Row), _ func(string, int64)) {
+	f.queue = newInOrder(0, f.check)
+}
+
+// checkedGeneration is a prompt's samples checked: matches of the first
+// sample that recites a benchmark (none when all are clean).
+type checkedGeneration struct {
+	g       schemas.Generation
+	sample  int
+	matches []decontam.Match
+}
+
+func (f *decontamResponsesFn) check(g schemas.Generation) checkedGeneration {
 	for _, s := range g.Samples {
 		matches := f.index.Check(s.Text)
 		if len(matches) == 0 && s.Reasoning != "" {
 			matches = f.index.Check(s.Reasoning) // reciting in the reasoning counts too
 		}
 		if len(matches) > 0 {
-			emitTally(release.FateContaminated, 1)
-			emitTally("benchmark:"+matches[0].Benchmark, 1)
-			return emitters{row: emitRow, tally: emitTally}.emit(release.TableContamination, release.SampleKey(g.Prompt.ID, s.Index), contamination(g.Prompt.ID, "response", matches))
+			return checkedGeneration{g, s.Index, matches}
 		}
 	}
-	emitGen(g)
+	return checkedGeneration{g: g}
+}
+
+func (f *decontamResponsesFn) ProcessElement(g schemas.Generation, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+	return f.emit(f.queue.submit(g), emitGen, emitRow, emitTally)
+}
+
+func (f *decontamResponsesFn) FinishBundle(emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+	return f.emit(f.queue.drain(), emitGen, emitRow, emitTally)
+}
+
+func (f *decontamResponsesFn) emit(done []checkedGeneration, emitGen func(schemas.Generation), emitRow func(release.Row), emitTally func(string, int64)) error {
+	for _, c := range done {
+		if len(c.matches) == 0 {
+			emitGen(c.g)
+			continue
+		}
+		emitTally(release.FateContaminated, 1)
+		emitTally("benchmark:"+c.matches[0].Benchmark, 1)
+		if err := (emitters{row: emitRow, tally: emitTally}).emit(release.TableContamination, release.SampleKey(c.g.Prompt.ID, c.sample), contamination(c.g.Prompt.ID, "response", c.matches)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
