@@ -136,6 +136,7 @@ type fieldSizer struct {
 	index     int
 	key       int64 // `"name":`
 	omitEmpty bool
+	str       bool // a string, measured in place (most fields are)
 	size      sizer
 }
 
@@ -162,7 +163,7 @@ func newStructSizer(t reflect.Type, seen map[reflect.Type]bool) sizer {
 			return nil
 		}
 		names[name] = true
-		f := fieldSizer{index: i, key: int64(len(name)) + 3}
+		f := fieldSizer{index: i, key: int64(len(name)) + 3, str: sf.Type.Kind() == reflect.String}
 		for opts != "" {
 			var opt string
 			opt, opts, _ = strings.Cut(opts, ",")
@@ -180,10 +181,20 @@ func newStructSizer(t reflect.Type, seen map[reflect.Type]bool) sizer {
 		size, n := int64(2), 0 // braces
 		for _, f := range fields {
 			fv := v.Field(f.index)
-			if f.omitEmpty && isEmpty(fv) {
-				continue
+			var s int64
+			var ok bool
+			if f.str {
+				str := fv.String()
+				if f.omitEmpty && str == "" {
+					continue
+				}
+				s, ok = stringSize(str)
+			} else {
+				if f.omitEmpty && isEmpty(fv) {
+					continue
+				}
+				s, ok = f.size(fv)
 			}
-			s, ok := f.size(fv)
 			if !ok {
 				return 0, false
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
@@ -192,9 +193,20 @@ func NewRow(table, key string, record any) (Row, error) {
 	return Row{Table: table, Key: key, JSON: data}, nil
 }
 
-// SampleKey orders rows of one prompt: prompt id, then sample index.
+// SampleKey orders rows of one prompt: prompt id, then sample index
+// (fmt's "%s\x00%06d", made without fmt: every row's key is one).
 func SampleKey(promptID string, index int) string {
-	return fmt.Sprintf("%s\x00%06d", promptID, index)
+	if index < 0 {
+		return fmt.Sprintf("%s\x00%06d", promptID, index)
+	}
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], int64(index), 10)
+	b := make([]byte, 0, len(promptID)+1+max(6, len(d)))
+	b = append(append(b, promptID...), 0)
+	for range 6 - len(d) {
+		b = append(b, '0')
+	}
+	return string(append(b, d...))
 }
 
 // SourceKey orders dead letters by where they were read.
