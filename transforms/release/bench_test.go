@@ -53,11 +53,13 @@ func cpuSeconds(tb testing.TB) float64 {
 // one zstd Parquet file, as a release shard is written, three ways:
 // from-rows is the pipeline's path (each record made into a Row with
 // NewRow, as the stages do, then PartWriter.Add into a part on local
-// storage); from-json the encoder fed the rows' JSON; from-records the
-// encoder fed decoded records (the encoder alone). bench/parquet.sh runs
-// it next to DuckDB's COPY ... (FORMAT parquet, COMPRESSION zstd) on the
-// same rows, which it finds in the file named by $SYLLABUS_BENCH_ROWS when
-// that is set; its header has the figures.
+// storage: the row keeps its record and is measured, not marshalled);
+// from-json the encoder fed the rows' JSON (the path of a row that crossed
+// a stage boundary, and every row's path before rows kept their records);
+// from-records the encoder fed decoded records (the encoder alone).
+// bench/parquet.sh runs it next to DuckDB's COPY ... (FORMAT parquet,
+// COMPRESSION zstd) on the same rows, which it finds in the file named by
+// $SYLLABUS_BENCH_ROWS when that is set; its header has the figures.
 func BenchmarkParquetWrite(b *testing.B) {
 	const n = 50_000
 	rows := benchRows(b, n)
