@@ -1,32 +1,41 @@
 #!/usr/bin/env bash
 # Parquet writing, ours next to DuckDB's, on the same 50,000 SFT rows of real
 # teacher output in one run: BenchmarkParquetWrite (transforms/release)
-# writes them with the release encoder (from JSON, as the pipeline does,
-# and from decoded records) and leaves them as JSON lines; then DuckDB
-# (npm @duckdb/node-api, installed with `npm install --prefix .ci`) loads
-# them into a table, untimed, and times COPY ... (FORMAT parquet,
-# COMPRESSION zstd), with all threads and with one. Prints rows/s and our
-# ratio to DuckDB's, by wall time and by CPU time (user + system of the
-# process: on a machine shared with others, wall time mostly measures them).
-# Goal (issue 11): >= 0.8x DuckDB's rows/s.
+# writes them with the release writer three ways -- from-rows, the
+# pipeline's path (NewRow as the stages make rows, then PartWriter.Add);
+# from-json, the encoder decoding each row's JSON (a row that crossed a
+# stage boundary; every row before rows kept their records); from-records,
+# the encoder alone -- and leaves them as JSON lines; then DuckDB (npm
+# @duckdb/node-api, installed with `npm install --prefix .ci`) loads them
+# into a table, untimed, and times COPY ... (FORMAT parquet, COMPRESSION
+# zstd), with all threads and with one. Prints rows/s and each of ours as
+# a ratio to DuckDB's, by wall time and by CPU time (user + system of the
+# process: on a machine shared with others, wall time mostly measures
+# them). Goal (issue 11): the pipeline's path >= 0.8x DuckDB's rows/s.
 #
 #   bench/parquet.sh [benchtime]     # default 3x
 #
-# Figures (2026-12-01, shared 2-core machine at load average ~8; DuckDB's
-# own figures moved by 2x between runs, so read ratios from one run).
-# Before (263aa19) and after dictionary pages and goccy/go-json, one run:
+# Figures (2026-12-01, shared 2-core machine; DuckDB's own figures move by
+# 2x and more between runs, so read ratios within one run). from-rows vs
+# DuckDB with 1 thread / with 2 threads:
 #
-#   rows/cpu-s        before    after   duckdb 2 threads / 1 thread
-#   from-json          21251    74701     123456 / 96453
-#   from-records       59139   455194
+#   run (commit, load avg)         wall         cpu          rows/cpu-s
+#   before (f4671f9, ~3.6)      0.15 / 0.25   0.17 / 0.32      56,891
+#   after  (806cae5, ~6.5)      0.70 / 1.06   0.77 / 1.39     219,138
+#   after  (cdac47d, ~22)       1.04 / 1.10   0.89 / 0.95     162,850
 #
-# (from-json/DuckDB there: 0.33-0.50x wall, 0.61-0.77x CPU), and this
-# script after, in another run: from-records vs DuckDB 0.83-1.16x wall,
-# 1.6-2.2x CPU (goal met for the encoder); from-json 0.27-0.37x wall,
-# 0.32-0.45x CPU (goal not met: decoding the rows' JSON, ~10 us a row of
-# backslash-heavy LaTeX, is now most of the time). The file is
-# 0.70 MB (13.9 MB before; DuckDB's 0.12 MB): the 50,000 rows repeat 480
-# recorded responses, which dictionary pages write once per row group.
+# Before, each row was marshalled by encoding/json in NewRow (~9 us) and
+# decoded again by the encoder (~11 us); now a row keeps its record, the
+# encoder writes it as is, and jsonSize measures its JSON for
+# output.shard_bytes (~1 us, most of it scanning the strings for escapes).
+# In the same runs from-records did 498,238 -> 424,823 / 408,378
+# rows/cpu-s (1.5-2.8x DuckDB per CPU), from-json ~100,000-110,000: the
+# pipeline's path is now ~0.4-0.5x the encoder alone, the rest being
+# jsonSize, making the Row and the part file. Goal met by CPU against
+# DuckDB with 2 threads in both runs after, and against 1 thread at load
+# 22 (0.89); not met against 1 thread in the quieter run (0.77 CPU, 0.70
+# wall). The file is 0.70 MB (DuckDB's 0.12 MB): the 50,000 rows repeat
+# 480 recorded responses, which dictionary pages write once per row group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benchtime=${1:-3x}

@@ -27,7 +27,9 @@ func init() {
 // writeRowsWhereMade writes each PCollection of rows with its own
 // writePartsFn, with no Flatten in front, so the writer fuses into the
 // stage that makes the rows and the rows never leave it: only the parts
-// written (a few per bundle) do. It returns all parts.
+// written (a few per bundle) do. A row that stays in its stage is written
+// from the record it keeps, with no JSON made (release.Row); one that a
+// runner does send on goes as its JSON (rowcoder.go). It returns all parts.
 func writeRowsWhereMade(s beam.Scope, root string, o recipe.OutputConfig, rows []beam.PCollection) beam.PCollection {
 	parts := make([]beam.PCollection, len(rows))
 	for i, r := range rows {

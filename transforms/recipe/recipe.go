@@ -104,6 +104,8 @@ type OutputConfig struct {
 	Version string `yaml:"version" json:"version,omitempty"`
 	// ShardRows and ShardBytes bound a shard: a table is split into as many
 	// shards as the tighter bound needs (defaults 100,000 rows, 256 MiB).
+	// ShardBytes counts the rows' size as JSON (what encoding/json writes
+	// for them), not the compressed file.
 	ShardRows  int64 `yaml:"shard_rows" json:"shard_rows"`
 	ShardBytes int64 `yaml:"shard_bytes" json:"shard_bytes"`
 	// RowGroupRows caps a Parquet row group, which bounds writer memory

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/syllabus-dev/syllabus/schemas"
+	"github.com/syllabus-dev/syllabus/storage"
 	"github.com/syllabus-dev/syllabus/teacher"
 	"github.com/syllabus-dev/syllabus/transforms/recipe"
 )
@@ -48,14 +50,16 @@ func cpuSeconds(tb testing.TB) float64 {
 }
 
 // BenchmarkParquetWrite writes 50,000 SFT rows of real teacher output as
-// one zstd Parquet file, as a release shard is written: from the rows' JSON
-// (the pipeline's path), and from decoded records (the encoder alone).
+// one zstd Parquet file, as a release shard is written, three ways:
+// from-rows is the pipeline's path (each record made into a Row with
+// NewRow, as the stages do, then PartWriter.Add into a part on local
+// storage: the row keeps its record and is measured, not marshalled);
+// from-json the encoder fed the rows' JSON (the path of a row that crossed
+// a stage boundary, and every row's path before rows kept their records);
+// from-records the encoder fed decoded records (the encoder alone).
 // bench/parquet.sh runs it next to DuckDB's COPY ... (FORMAT parquet,
 // COMPRESSION zstd) on the same rows, which it finds in the file named by
-// $SYLLABUS_BENCH_ROWS when that is set; its header has the figures: the
-// encoder (from-records) now writes more rows per CPU-second than DuckDB,
-// the pipeline's path (from-json) about a third as many, most of it spent
-// decoding JSON.
+// $SYLLABUS_BENCH_ROWS when that is set; its header has the figures.
 func BenchmarkParquetWrite(b *testing.B) {
 	const n = 50_000
 	rows := benchRows(b, n)
@@ -82,6 +86,12 @@ func BenchmarkParquetWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	report := func(b *testing.B, cpu0 float64) {
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		// On a shared machine wall time measures the neighbours; CPU time
+		// (user + system, every thread of the process) measures the work.
+		b.ReportMetric(float64(n)*float64(b.N)/(cpuSeconds(b)-cpu0), "rows/cpu-s")
+	}
 	write := func(b *testing.B, add func(enc *parquetEncoder[schemas.SFTExample]) error) {
 		b.SetBytes(size)
 		out := b.TempDir() + "/sft.parquet"
@@ -102,11 +112,37 @@ func BenchmarkParquetWrite(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-		// On a shared machine wall time measures the neighbours; CPU time
-		// (user + system, every thread of the process) measures the work.
-		b.ReportMetric(float64(n)*float64(b.N)/(cpuSeconds(b)-cpu0), "rows/cpu-s")
+		report(b, cpu0)
 	}
+	b.Run("from-rows", func(b *testing.B) {
+		b.SetBytes(size)
+		store, err := storage.NewLocal(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		cpu0 := cpuSeconds(b)
+		for b.Loop() {
+			pw := NewPartWriter(store, o)
+			for _, r := range records {
+				row, err := NewRow(TableSFT, SampleKey(r.PromptID, int(r.SampleIndex)), r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := pw.Add(ctx, row); err != nil {
+					b.Fatal(err)
+				}
+			}
+			parts, err := pw.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(parts) != 1 || parts[0].Rows != n {
+				b.Fatalf("wrote %+v, want one part of %d rows", parts, n)
+			}
+		}
+		report(b, cpu0)
+	})
 	b.Run("from-json", func(b *testing.B) {
 		write(b, func(enc *parquetEncoder[schemas.SFTExample]) error {
 			for _, r := range rows {

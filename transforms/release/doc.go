@@ -12,6 +12,7 @@
 // of a table (a writer holds one Parquet row group per open part); every
 // part is checked against its writer's rows, bytes and sha256 before it
 // becomes a shard; every file in the manifest carries its rows, bytes and
-// sha256. Which rows share a shard follows the runner's bundles, so the
+// sha256; a row written from the record it keeps and one written from its
+// JSON give the same file, byte for byte. Which rows share a shard follows the runner's bundles, so the
 // same input gives the same rows, not always byte-identical files.
 package release

@@ -3,6 +3,7 @@ package release
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -22,13 +23,17 @@ import (
 // a skill list) are then written and compressed once, not once a row. The
 // encoding is not part of the schema: readers see the same columns.
 //
-// Rows arrive as JSON and are decoded with goccy/go-json, which decodes
-// into the same structs by the same json tags as encoding/json at several
-// times its speed (the backslash-heavy LaTeX of math responses is
-// encoding/json's slow path); decoding was most of the writer's time. Rows
-// are json.Marshal output of schemas structs, so their keys are the tags
-// exactly: goccy/go-json matches keys case-sensitively, which is the one
-// difference TestRowDecodingMatchesEncodingJSON found.
+// Rows usually arrive as records (WriteRecord: a Row that NewRow made and
+// that never left its stage), written as they are. Rows that arrive as
+// JSON (they crossed a stage boundary, or their record would not survive
+// JSON unchanged) are decoded with goccy/go-json, which decodes into the
+// same structs by the same json tags as encoding/json at several times its
+// speed (the backslash-heavy LaTeX of math responses is encoding/json's
+// slow path). Such rows are json.Marshal output of schemas structs, so
+// their keys are the tags exactly: goccy/go-json matches keys
+// case-sensitively, which is the one difference
+// TestRowDecodingMatchesEncodingJSON found. Both paths write the same
+// bytes (TestRecordAndJSONWriteSameFile).
 type parquetEncoder[T any] struct {
 	pw    *parquet.GenericWriter[T]
 	batch []T
@@ -58,6 +63,20 @@ func (e *parquetEncoder[T]) Write(raw []byte) error {
 		return fmt.Errorf("decoding row: %w", err)
 	}
 	return e.add(v)
+}
+
+// WriteRecord writes a T (or *T) as it is.
+func (e *parquetEncoder[T]) WriteRecord(record any) error {
+	switch r := record.(type) {
+	case T:
+		return e.add(r)
+	case *T:
+		if r != nil {
+			return e.add(*r)
+		}
+	}
+	var zero T
+	return fmt.Errorf("a %T record in a table of %T", record, zero)
 }
 
 func (e *parquetEncoder[T]) add(v T) error {
@@ -130,4 +149,16 @@ func (e *jsonlEncoder) Write(raw []byte) error {
 	return e.w.WriteByte('\n')
 }
 
+func (e *jsonlEncoder) WriteRecord(record any) error { return writeMarshalled(e, record) }
+
 func (e *jsonlEncoder) Close() error { return e.w.Flush() }
+
+// writeMarshalled writes record through enc's JSON path, marshalled as
+// NewRow marshals it, for encoders that write JSON anyway.
+func writeMarshalled(enc rowEncoder, record any) error {
+	data, err := json.Marshal(record)
+	if err != nil {
+		return fmt.Errorf("encoding row: %w", err)
+	}
+	return enc.Write(data)
+}

@@ -30,7 +30,8 @@ type Part struct {
 	// orders the parts of a table.
 	FirstKey string
 	Rows     int64
-	// Bytes is the size of the file; JSONBytes the rows' JSON, the measure
+	// Bytes is the size of the file; JSONBytes the length of the rows' JSON
+	// (Row.JSONSize, whether or not it was made), the measure
 	// output.shard_bytes bounds.
 	Bytes     int64
 	JSONBytes int64
@@ -61,9 +62,11 @@ type partFile struct {
 	enc  rowEncoder
 }
 
-// rowEncoder encodes a table's rows one at a time.
+// rowEncoder encodes a table's rows one at a time, from JSON or from the
+// record itself.
 type rowEncoder interface {
 	Write(raw []byte) error
+	WriteRecord(record any) error
 	Close() error
 }
 
@@ -99,11 +102,20 @@ func (pw *PartWriter) Add(ctx context.Context, r Row) error {
 		f.enc = t.encoder(io.MultiWriter(w, f.sum, f.size), pw.o)
 		pw.open[r.Table] = f
 	}
-	if err := f.enc.Write(r.JSON); err != nil {
+	var err error
+	switch {
+	case r.record != nil:
+		err = f.enc.WriteRecord(r.record)
+	case r.JSON != nil:
+		err = f.enc.Write(r.JSON)
+	default: // not made by NewRow, or its record lost on the way
+		err = fmt.Errorf("a row (key %q) with neither record nor JSON", r.Key)
+	}
+	if err != nil {
 		return fmt.Errorf("release: writing %s: %w", f.part.Path, err)
 	}
 	f.part.Rows++
-	f.part.JSONBytes += int64(len(r.JSON))
+	f.part.JSONBytes += r.JSONSize()
 	if t, _ := LookupTable(r.Table); t.Sharded && (f.part.Rows >= pw.o.ShardRows || f.part.JSONBytes >= pw.o.ShardBytes) {
 		return pw.finish(r.Table)
 	}

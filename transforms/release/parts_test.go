@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -128,5 +129,17 @@ func TestAssembleChecksParts(t *testing.T) {
 	_, _, err := Assemble(ctx, store, o, SFTGenTables, parts)
 	if err == nil || !strings.Contains(err.Error(), dl.Path) {
 		t.Fatalf("Assemble with a changed part = %v, want an error naming %s", err, dl.Path)
+	}
+}
+
+// SampleKey is fmt's "%s\x00%06d" (part names and shard order derive from
+// keys, so they must not change).
+func TestSampleKey(t *testing.T) {
+	for _, id := range []string{"", "p", "gsm8k-123\x00x", "é"} {
+		for _, i := range []int{0, 7, 42, 99999, 999999, 1000000, 123456789012, -1, -123456, math.MaxInt, math.MinInt} {
+			if got, want := SampleKey(id, i), fmt.Sprintf("%s\x00%06d", id, i); got != want {
+				t.Errorf("SampleKey(%q, %d) = %q, want %q", id, i, got, want)
+			}
+		}
 	}
 }

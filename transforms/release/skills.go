@@ -47,6 +47,8 @@ func (e *documentEncoder) Write(raw []byte) error {
 	return err
 }
 
+func (e *documentEncoder) WriteRecord(record any) error { return writeMarshalled(e, record) }
+
 func (e *documentEncoder) Close() error { return e.w.Flush() }
 
 // CoverageKey is the tally key counting kept prompts of one skill in one
