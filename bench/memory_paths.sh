@@ -10,6 +10,10 @@
 #                measured.
 #   profile      a run with --skill_profile (a profile of two missing
 #                skills: STAT-Syn writes 16 problems that join the input).
+#   tagging      a run with --skills_catalogue only: every prompt tagged by
+#                the teacher, as with a profile, but no STAT-Syn (the
+#                control for profile: what the Flatten of the synthesized
+#                problems adds is profile minus tagging).
 #   plain        the quickstart over N prompts, as bench/memory.sh.
 #
 # Each revision is built from `git archive REV` (the work tree for "."), so
@@ -88,6 +92,9 @@ for c in "${cases[@]}"; do
 				;;
 			profile)
 				measure "$bin" "$name" --input="builtin:arithmetic?n=$n" --output="$out" --skill_profile="$work/profile.json" --skills_catalogue="$work/skills.yaml"
+				;;
+			tagging)
+				measure "$bin" "$name" --input="builtin:arithmetic?n=$n" --output="$out" --skills_catalogue="$work/skills.yaml"
 				;;
 			plain)
 				measure "$bin" "$name" --input="builtin:arithmetic?n=$n" --output="$out"
