@@ -25,6 +25,24 @@
 #
 #   bench/memory_paths.sh                                  # . ; all cases; 10000 100000
 #   REVS="main ." CASES="incremental" bench/memory_paths.sh 10000 100000
+#
+# Measured on the shared 2-core machine (load average 2-24 while other
+# helpers built and tested, so wall seconds are noise):
+#
+# profile, before any change (7eff198; one run, cases one after another):
+#   7eff198  profile  10000  303 MB   56 s;  100000  835 MB 319 s (2.76x)
+#   7eff198  plain    10000  282 MB   13 s;  100000  434 MB 135 s (1.54x)
+# So a --skill_profile run grows much faster than the quickstart. Prism
+# v2.77 runs every Flatten on the runner side (handlerunner.go
+# handleFlatten: SDKFlatten is off, and the Flatten's consumers are forced
+# to be stage roots), so the Flatten of the input prompts with the
+# synthesized ones in addSynthesized ends the read stage: all prompts cross
+# it and the runner holds them. But a profile also turns on teacher tagging
+# of every prompt (skills.Tagging), so the growth is not the Flatten's
+# alone; the tagging case (catalogue only, no STAT-Syn) is the control that
+# splits the two, and was not run yet. The profile path is unchanged.
+#
+# incremental: see the figures below (issue 11), if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
