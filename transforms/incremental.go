@@ -1,9 +1,11 @@
 package transforms
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"path"
 	"strings"
@@ -19,31 +21,60 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, string, func(string, string), error](&releasedIDsFn{})
-	register.Function1x2[schemas.Prompt, string, schemas.Prompt](keyByID)
-	register.Function6x1[string, func(*schemas.Prompt) bool, func(*string) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](skipReleasedFn)
-	register.Emitter2[string, string]()
-	register.Iter1[string]()
+	register.DoFn3x1[context.Context, string, func(int, spillRef), error](&releasedIDsFn{})
+	register.DoFn7x1[context.Context, int, func(*spillRef) bool, func(*spillRef) bool, func(schemas.Prompt), func(release.Row), func(string, int64), error](&skipReleasedFn{})
 }
 
-// releasedIDsFn reads the prompt ids of one file of an earlier release and
-// emits (id, version). Every table of a release leads with prompt_id; the
+// idPart is the spill partition of a prompt id: the prompts' spill and the
+// released ids' spill of skipReleased both cut by it, so a prompt and its
+// earlier release meet in one partition.
+func idPart(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % spillParts)
+}
+
+// releasedIDsFn reads the prompt ids of files of earlier releases and
+// writes them, with the version that holds them, into a spill by idPart
+// (records "id\x00version"); it emits the spill's references at the end
+// of the bundle. Every table of a release leads with prompt_id; the
 // contamination report calls it id.
 type releasedIDsFn struct {
-	Root       string // <output>/<name>
+	Root       string // <output>/<name>, where the earlier releases are
+	Spill      string // the version root, where the spill goes
 	S3Endpoint string
 	store      storage.Store
+	spillStore storage.Store
+	spill      *spiller
 }
 
 func (f *releasedIDsFn) Setup() error {
 	var err error
-	f.store, err = storage.Open(f.Root, &storage.Options{S3Endpoint: f.S3Endpoint})
+	if f.store, err = storage.Open(f.Root, &storage.Options{S3Endpoint: f.S3Endpoint}); err != nil {
+		return err
+	}
+	f.spillStore, err = openSpill(f.Spill, f.S3Endpoint)
 	return err
 }
 
-func (f *releasedIDsFn) ProcessElement(ctx context.Context, file string, emit func(string, string)) error {
+func (f *releasedIDsFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
+	if f.spill != nil {
+		f.spill.discard() // a bundle that failed
+	}
+	f.spill = newSpiller(f.spillStore, "incremental-released")
+}
+
+func (f *releasedIDsFn) ProcessElement(ctx context.Context, file string, _ func(int, spillRef)) error {
 	version, _, _ := strings.Cut(file, "/")
-	r, _, err := f.store.Open(ctx, file)
+	var last string // rows of one prompt are mostly adjacent: spill each run of them once
+	add := func(id string) error {
+		if id == last {
+			return nil
+		}
+		last = id
+		return f.spill.add(idPart(id), []byte(id+"\x00"+version))
+	}
+	r, size, err := f.store.Open(ctx, file)
 	if err != nil {
 		return fmt.Errorf("earlier release: %w", err)
 	}
@@ -57,19 +88,25 @@ func (f *releasedIDsFn) ProcessElement(ctx context.Context, file string, emit fu
 			} else if err != nil {
 				return fmt.Errorf("earlier release %s: %w", file, err)
 			}
-			emit(c.ID, version)
+			if err := add(c.ID); err != nil {
+				return err
+			}
 		}
 	}
 	type idOnly struct {
 		PromptID string `parquet:"prompt_id"`
 	}
-	rows := parquet.NewGenericReader[idOnly](r, parquet.NewSchema("ids", parquet.SchemaOf(idOnly{})))
+	// A section reader has the size parquet-go needs, which an S3 object
+	// does not tell by itself.
+	rows := parquet.NewGenericReader[idOnly](io.NewSectionReader(r, 0, size), parquet.NewSchema("ids", parquet.SchemaOf(idOnly{})))
 	defer rows.Close()
 	buf := make([]idOnly, 1024)
 	for {
 		n, err := rows.Read(buf)
 		for _, row := range buf[:n] {
-			emit(row.PromptID, version)
+			if err := add(row.PromptID); err != nil {
+				return err
+			}
 		}
 		if err == io.EOF {
 			return nil
@@ -80,42 +117,81 @@ func (f *releasedIDsFn) ProcessElement(ctx context.Context, file string, emit fu
 	}
 }
 
-func keyByID(p schemas.Prompt) (string, schemas.Prompt) { return p.ID, p }
+func (f *releasedIDsFn) FinishBundle(ctx context.Context, emit func(int, spillRef)) error {
+	err := f.spill.flush(ctx, emit)
+	f.spill = nil
+	return err
+}
 
-// skipReleasedFn passes on prompts no earlier release holds and counts the
-// rest as duplicates of their earlier release.
-func skipReleasedFn(id string, prompts func(*schemas.Prompt) bool, versions func(*string) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
-	var version string
-	versions(&version)
-	var p schemas.Prompt
+// skipReleasedFn joins one partition of the prompts' spill with the same
+// partition of the released ids' spill: it passes on prompts no earlier
+// release holds and counts the rest as duplicates of their earlier release
+// (the earliest version, when several hold one). It holds the partition's
+// released ids, 1/spillParts of them, and streams the prompts.
+type skipReleasedFn struct {
+	Root       string // the version root, where both spills are
+	S3Endpoint string
+	store      storage.Store
+}
+
+func (f *skipReleasedFn) Setup() (err error) {
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}
+
+func (f *skipReleasedFn) ProcessElement(ctx context.Context, _ int, prompts, released func(*spillRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
+	versions := map[string]string{} // prompt id -> the earliest release that holds it
+	err := readSpill(ctx, f.store, released, func(rec []byte) error {
+		id, version, ok := bytes.Cut(rec, []byte{0})
+		if !ok {
+			return fmt.Errorf("incremental: a released id record of %d bytes without a version", len(rec))
+		}
+		if v, seen := versions[string(id)]; !seen || string(version) < v {
+			versions[string(id)] = string(version)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	out := emitters{row: emitRow, tally: emitTally}
-	for prompts(&p) {
-		if version == "" {
+	return readSpill(ctx, f.store, prompts, func(rec []byte) error {
+		var p schemas.Prompt
+		if err := json.Unmarshal(rec, &p); err != nil {
+			return fmt.Errorf("incremental: %w", err)
+		}
+		version, ok := versions[p.ID]
+		if !ok {
 			emitPrompt(p)
-			continue
+			return nil
 		}
 		emitTally(release.FateDuplicate, 1)
 		emitTally("reason:"+release.ReasonInEarlierRelease, 1)
-		rej := schemas.Rejection{PromptID: id, Stage: "incremental", Reason: release.ReasonInEarlierRelease,
+		rej := schemas.Rejection{PromptID: p.ID, Stage: "incremental", Reason: release.ReasonInEarlierRelease,
 			Detail: "already in release " + version, Source: p.Source, Line: int64(p.Line)}
-		if err := out.emit(release.TableRejected, release.SampleKey(id, 0), rej); err != nil {
-			return err
-		}
-	}
-	return nil
+		return out.emit(release.TableRejected, release.SampleKey(p.ID, 0), rej)
+	})
 }
 
 // skipReleased drops prompts that earlier releases of the same dataset hold,
 // so a scheduled refresh pays only for new prompts. It returns prompts
 // unchanged when there is no earlier release.
+//
+// The join is a spill (spill.go), like exact dedup: the prompts are written
+// by partition of their id where they are made, the released ids by the
+// same partition where they are read, and the CoGroupByKey carries only
+// references; each partition is joined on its own (skipReleasedFn). No
+// runner holds the prompts or the ids, so an incremental run's memory does
+// not grow with its input or with the earlier releases.
 func skipReleased(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (kept, rows, tallies beam.PCollection, err error) {
 	files, err := release.EarlierReleaseFiles(context.Background(), r)
 	if err != nil || len(files) == 0 {
 		return prompts, beam.PCollection{}, beam.PCollection{}, err
 	}
 	s = s.Scope("incremental")
-	ids := beam.ParDo(s, &releasedIDsFn{Root: r.NameRoot(), S3Endpoint: r.Output.S3Endpoint}, beam.Reshuffle(s, beam.CreateList(s, files)))
-	grouped := beam.CoGroupByKey(s, beam.ParDo(s, keyByID, prompts), ids)
-	kept, rows, tallies = beam.ParDo3(s, skipReleasedFn, grouped)
+	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
+	ids := beam.ParDo(s, &releasedIDsFn{Root: r.NameRoot(), Spill: root, S3Endpoint: s3}, beam.Reshuffle(s, beam.CreateList(s, files)))
+	waiting := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3, Name: "incremental-prompts", ByID: true}, prompts)
+	kept, rows, tallies = beam.ParDo3(s, &skipReleasedFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, ids))
 	return kept, rows, tallies, nil
 }

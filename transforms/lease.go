@@ -20,6 +20,10 @@ import (
 // wrapping release.ErrLost, if the lease is lost meanwhile, so run the
 // pipeline under it.
 //
+// Holding the lease, it removes what runs that did not finish left in
+// other version folders (release.Lease.RemoveAbandoned), so spills and
+// parts of killed runs do not pile up under default versions.
+//
 // A defaulted version that an earlier release already has (two runs in one
 // second) moves on to the next free second. An explicit version that is
 // released fails with release.ErrReleased. A dry run writes no release and
@@ -62,6 +66,11 @@ func HoldDataset(ctx context.Context, r *recipe.Recipe, logf func(format string,
 	}
 	if err := lease.SetVersion(ctx, r.Output.Version); err != nil {
 		return nil, nil, err
+	}
+	if removed, err := lease.RemoveAbandoned(ctx, r.Output.Version); err != nil {
+		return nil, nil, err
+	} else if len(removed) > 0 {
+		logf("removed %d files that runs which did not finish left in other versions' folders (spills, parts, unreleased shards)", len(removed))
 	}
 	r.Lease = lease.Token()
 	if lease.Waited > 0 {

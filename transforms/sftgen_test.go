@@ -441,3 +441,62 @@ func TestSFTGenIncremental(t *testing.T) {
 	}
 	_ = p
 }
+
+// TestSFTGenIncrementalNamesEarliestRelease: three releases, each over a
+// longer prefix of the same prompts. The third skips what either earlier
+// release holds, joining prompts and released ids partition by partition
+// (skipReleased's spills), and each skipped prompt's rejection names the
+// release that first held it; new prompts go on; nothing is left in the
+// spill.
+func TestSFTGenIncrementalNamesEarliestRelease(t *testing.T) {
+	r := quickRecipe(t, 20)
+	r.Teacher.CacheDir = ""
+	runSimulated(t, &r)
+	var released int64
+	for i, n := range []int{20, 30, 40} {
+		ri := r
+		ri.Input.Path = fmt.Sprintf("builtin:arithmetic?n=%d", n)
+		ri.Output.Version = fmt.Sprintf("v%d", i+1)
+		if i > 0 {
+			runSimulated(t, &ri)
+		}
+		m := checkRelease(t, ri)
+		if got := m.Rejections[release.ReasonInEarlierRelease]; got != released {
+			t.Errorf("%s: %d prompts in earlier releases, want %d", ri.Output.Version, got, released)
+		}
+		if m.Counts.PromptsIn != int64(n) {
+			t.Errorf("%s: prompts_in %d, want %d", ri.Output.Version, m.Counts.PromptsIn, n)
+		}
+		if left, err := os.ReadDir(filepath.Join(ri.VersionRoot(), spillDir)); err == nil || !os.IsNotExist(err) {
+			t.Errorf("%s: spill left: %v (%v)", ri.Output.Version, left, err)
+		}
+		var skipped int64
+		for _, f := range filesOf(m, release.TableRejected) {
+			rows, err := parquet.ReadFile[schemas.Rejection](filepath.Join(ri.VersionRoot(), f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range rows {
+				if x.Reason != release.ReasonInEarlierRelease {
+					continue
+				}
+				skipped++
+				var index int
+				if _, err := fmt.Sscanf(x.PromptID, "arithmetic-s1-%d", &index); err != nil {
+					t.Fatalf("prompt id %q: %v", x.PromptID, err)
+				}
+				want := "already in release v1"
+				if index >= 20 {
+					want = "already in release v2"
+				}
+				if x.Stage != "incremental" || x.Detail != want || index >= 30 {
+					t.Errorf("%s: prompt %s (index %d) rejected at %s: %q, want %q", ri.Output.Version, x.PromptID, index, x.Stage, x.Detail, want)
+				}
+			}
+		}
+		if skipped != released {
+			t.Errorf("%s: %d rejection rows in earlier releases, %d counted", ri.Output.Version, skipped, released)
+		}
+		released += m.Counts.PromptsKept + m.Counts.PromptsRejected // skipped prompts count as duplicates
+	}
+}

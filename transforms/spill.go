@@ -13,6 +13,7 @@ import (
 	"path"
 
 	"github.com/syllabus-dev/syllabus/storage"
+	"github.com/syllabus-dev/syllabus/transforms/release"
 )
 
 // Spilling is the claim-check pattern for a shuffle: a stage that would
@@ -30,8 +31,9 @@ import (
 // ends; removeSpill deletes them (a retried bundle's earlier file is
 // never referenced, and goes too).
 
-// spillDir is the folder of the version root that holds spill files.
-const spillDir = "_spill"
+// spillDir is the folder of the version root that holds spill files
+// (release.RemoveAbandoned clears those of runs that did not finish).
+const spillDir = release.SpillDir
 
 // spillParts is how many partitions a spill is cut into: the consumer of
 // a partition holds 1/spillParts of the records, and a bundle keeps that

@@ -115,11 +115,12 @@ func dedupPart(key string) int {
 }
 
 // spillPromptsFn writes a bundle's prompts into a spill (folder Name), by
-// dedup key.
+// dedup key (by id when ByID: see idPart).
 type spillPromptsFn struct {
 	Root       string
 	S3Endpoint string
 	Name       string
+	ByID       bool
 	store      storage.Store
 	spill      *spiller
 }
@@ -140,6 +141,9 @@ func (f *spillPromptsFn) ProcessElement(_ context.Context, p schemas.Prompt, _ f
 	rec, err := json.Marshal(p)
 	if err != nil {
 		return err
+	}
+	if f.ByID {
+		return f.spill.add(idPart(p.ID), rec)
 	}
 	return f.spill.add(dedupPart(dedupKey(p)), rec)
 }

@@ -283,6 +283,49 @@ func TestKilledRunLeaseExpires(t *testing.T) {
 	}
 }
 
+// TestKilledRunLeftoversRemoved: a run SIGKILLed while it spills leaves
+// its version folder (claim, spill, maybe parts); the next run, of another
+// version, removes it once it holds the lease, and releases its own.
+func TestKilledRunLeftoversRemoved(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	dataset, err := storage.Open(out+"/quickstart", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := startSFTGen(t, nil, "--output="+out, "--version=v1", "--lease_ttl=2s", "--input=builtin:arithmetic?n=20000")
+	exited := make(chan error, 1)
+	go func() { exited <- victim.cmd.Wait() }()
+	for { // a synchronisation point: the victim has written a spill file
+		names, err := dataset.List(t.Context(), "v1/_spill/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(names) > 0 {
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the run ended before it spilled: %s", victim.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := victim.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	<-exited
+	next := startSFTGen(t, nil, "--output="+out, "--version=v2", "--wait_for_lease=1m")
+	if code := next.wait(t); code != 0 {
+		t.Fatalf("the run after the kill exited %d: %s", code, next.stderr.String())
+	}
+	if !strings.Contains(next.stderr.String(), "that runs which did not finish left") {
+		t.Errorf("the next run did not say it removed the killed run's files: %s", firstLines(next.stderr.String(), 6))
+	}
+	if left, err := dataset.List(t.Context(), "v1/"); err != nil || len(left) > 0 {
+		t.Errorf("the killed run's folder still holds %q (%v)", left, err)
+	}
+	checkRelease(t, dataset, "v2")
+}
+
 func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)
 	return strings.Join(lines[:min(n, len(lines))], " | ")

@@ -500,3 +500,109 @@ func (l *Lease) ClaimVersion(ctx context.Context, version string) (Claim, error)
 	}
 	return c, released()
 }
+
+// SpillDir is the folder of a version root that holds a run's spill files
+// (see transforms/spill.go) while it runs.
+const SpillDir = "_spill"
+
+// RemoveAbandoned removes what runs that did not finish left in the
+// dataset's version folders other than keep (the version this run makes),
+// and returns the paths removed. Call it while holding the lease: then no
+// other run is live on the dataset (a run holds the lease from before it
+// claims its version until it ends, and one that lost it can never
+// publish), so
+//
+//   - an unreleased folder claimed by another run (killed, or whose own
+//     cleanup failed) is removed whole, as ClaimVersion's takeover would
+//     remove it when that version is run again;
+//   - a released folder loses its SpillDir and PartsDir, which are never
+//     part of a release (a run killed while publishing, or parts of
+//     retried bundles that no shard took);
+//   - a folder with no claim is left alone: a dry run spills there
+//     without a lease, and may be running.
+//
+// Without it, a killed run with a default version (a new timestamp on each
+// run) would leave its spill and parts behind forever. The lease is
+// checked (and renewed) before each folder, and the removal stops with an
+// error wrapping ErrLost once it is no longer this run's.
+func (l *Lease) RemoveAbandoned(ctx context.Context, keep string) ([]string, error) {
+	store := l.store
+	paths, err := store.List(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("release: listing %s: %w", store.URL(""), err)
+	}
+	type folder struct {
+		files             []string
+		released, claimed bool
+	}
+	folders := map[string]*folder{}
+	var order []string
+	for _, p := range paths {
+		v, rest, ok := strings.Cut(p, "/")
+		if !ok || v == keep {
+			continue
+		}
+		f := folders[v]
+		if f == nil {
+			f = &folder{}
+			folders[v] = f
+			order = append(order, v)
+		}
+		f.files = append(f.files, p)
+		switch rest {
+		case "manifest.json":
+			f.released = true
+		case ClaimFile:
+			f.claimed = true
+		}
+	}
+	token := l.Token()
+	var removed []string
+	for _, v := range order {
+		f := folders[v]
+		var doomed []string
+		switch {
+		case f.released:
+			for _, p := range f.files {
+				if strings.HasPrefix(p, v+"/"+SpillDir+"/") || strings.HasPrefix(p, v+"/"+PartsDir+"/") {
+					doomed = append(doomed, p)
+				}
+			}
+		case f.claimed:
+			h, _, err := readHolder(ctx, store, v+"/"+ClaimFile)
+			if errors.Is(err, storage.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return removed, fmt.Errorf("release: reading the claim of %s: %w", store.URL(v), err)
+			}
+			if h.Token == token {
+				continue
+			}
+			for _, p := range f.files {
+				if p != v+"/"+ClaimFile {
+					doomed = append(doomed, p)
+				}
+			}
+			doomed = append(doomed, v+"/"+ClaimFile) // last: while it is there, the folder is known to be a run's
+		}
+		if len(doomed) == 0 {
+			continue
+		}
+		if err := Check(ctx, store, token); err != nil {
+			return removed, err
+		}
+		for _, p := range doomed {
+			if err := store.Delete(ctx, p); err != nil && !errors.Is(err, storage.ErrNotExist) {
+				return removed, fmt.Errorf("release: removing %s: %w", store.URL(p), err)
+			}
+			removed = append(removed, p)
+		}
+		if _, local := store.(*storage.Local); local {
+			removeEmptyDirs(store.URL(v + "/" + SpillDir))
+			removeEmptyDirs(store.URL(v + "/" + PartsDir))
+			removeEmptyDirs(store.URL(v))
+		}
+	}
+	return removed, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -317,6 +318,76 @@ func TestClaimVersion(t *testing.T) {
 		}
 		if _, err := next.ClaimVersion(ctx, "v1"); !errors.Is(err, release.ErrReleased) {
 			t.Errorf("ClaimVersion of a released version: %v, want ErrReleased", err)
+		}
+	})
+}
+
+// TestRemoveAbandoned: a run holding the lease removes what runs that did
+// not finish left in other versions' folders: a killed run's whole
+// unreleased folder (claimed by it), and the spill and parts a released
+// folder still holds; it keeps the released files, its own folder, and a
+// folder no run claimed (a dry run may be spilling there).
+func TestRemoveAbandoned(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func() storage.Store) {
+		ctx := t.Context()
+		s := newStore()
+		put := func(paths ...string) {
+			t.Helper()
+			for _, p := range paths {
+				if err := s.Put(ctx, p, []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		// A run claims v1 and is killed with its spill, parts and a shard written.
+		dead := acquire(t, s, &release.Options{TTL: ttl})
+		if _, err := dead.ClaimVersion(ctx, "v1"); err != nil {
+			t.Fatal(err)
+		}
+		put("v1/_spill/dedup/a.bin", "v1/_parts/sft/p1.parquet", "v1/sft/train-00000-of-00001.parquet")
+		// v0 is released, with a spill and parts left over.
+		put("v0/manifest.json", "v0/sft/train-00000-of-00001.parquet", "v0/_spill/dedup/b.bin", "v0/_parts/sft/p2.parquet")
+		// vdry: a dry run's spill, no claim.
+		put("vdry/_spill/dedup/c.bin")
+
+		next, err := release.Acquire(ctx, s, &release.Options{TTL: ttl, Wait: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := next.ClaimVersion(ctx, "v2"); err != nil {
+			t.Fatal(err)
+		}
+		put("v2/_spill/dedup/d.bin")
+		removed, err := next.RemoveAbandoned(ctx, "v2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(removed)
+		want := []string{"v0/_parts/sft/p2.parquet", "v0/_spill/dedup/b.bin",
+			"v1/" + release.ClaimFile, "v1/_parts/sft/p1.parquet", "v1/_spill/dedup/a.bin", "v1/sft/train-00000-of-00001.parquet"}
+		if !slices.Equal(removed, want) {
+			t.Errorf("removed %q, want %q", removed, want)
+		}
+		left, err := s.List(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(left)
+		wantLeft := []string{release.LeaseFile, "v0/manifest.json", "v0/sft/train-00000-of-00001.parquet",
+			"v2/" + release.ClaimFile, "v2/_spill/dedup/d.bin", "vdry/_spill/dedup/c.bin"}
+		if !slices.Equal(left, wantLeft) {
+			t.Errorf("left %q, want %q", left, wantLeft)
+		}
+		// Once the lease is lost, nothing more is removed.
+		put("v3/" + release.ClaimFile)
+		if err := next.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := next.RemoveAbandoned(ctx, "v2"); !errors.Is(err, release.ErrLost) {
+			t.Errorf("RemoveAbandoned without the lease: %v, want ErrLost", err)
+		}
+		if _, err := s.Get(ctx, "v3/"+release.ClaimFile); err != nil {
+			t.Errorf("a run without the lease removed v3's claim: %v", err)
 		}
 	})
 }
