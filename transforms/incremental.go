@@ -129,14 +129,7 @@ func (f *releasedIDsFn) FinishBundle(ctx context.Context, emit func(int, spillRe
 // (the earliest version, when several hold one). It holds the partition's
 // released ids, 1/spillParts of them, and streams the prompts.
 type skipReleasedFn struct {
-	Root       string // the version root, where both spills are
-	S3Endpoint string
-	store      storage.Store
-}
-
-func (f *skipReleasedFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
 }
 
 func (f *skipReleasedFn) ProcessElement(ctx context.Context, _ int, prompts, released func(*spillRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
@@ -191,7 +184,7 @@ func skipReleased(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (kept
 	s = s.Scope("incremental")
 	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
 	ids := beam.ParDo(s, &releasedIDsFn{Root: r.NameRoot(), Spill: root, S3Endpoint: s3}, beam.Reshuffle(s, beam.CreateList(s, files)))
-	waiting := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3, Name: "incremental-prompts", ByID: true}, prompts)
-	kept, rows, tallies = beam.ParDo3(s, &skipReleasedFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, ids))
+	waiting := beam.ParDo(s, &spillPromptsFn{spillStore: spillStore{Root: root, S3Endpoint: s3}, Name: "incremental-prompts", ByID: true}, prompts)
+	kept, rows, tallies = beam.ParDo3(s, &skipReleasedFn{spillStore: spillStore{Root: root, S3Endpoint: s3}}, beam.CoGroupByKey(s, waiting, ids))
 	return kept, rows, tallies, nil
 }

@@ -42,8 +42,8 @@ func init() {
 // runner holds none of the ~20 entries and the member of every prompt.
 func nearBuckets(s beam.Scope, threshold float64, root, s3Endpoint string, prompts beam.PCollection) beam.PCollection {
 	members, bands := beam.ParDo2(s, &nearSignFn{Threshold: threshold, Root: root, S3Endpoint: s3Endpoint}, prompts)
-	shared := beam.ParDo(s, &nearSharedFn{Root: root, S3Endpoint: s3Endpoint}, beam.GroupByKey(s, bands))
-	return beam.GroupByKey(s, beam.ParDo(s, &nearJoinFn{Root: root, S3Endpoint: s3Endpoint}, beam.CoGroupByKey(s, members, shared)))
+	shared := beam.ParDo(s, &nearSharedFn{spillStore: spillStore{Root: root, S3Endpoint: s3Endpoint}}, beam.GroupByKey(s, bands))
+	return beam.GroupByKey(s, beam.ParDo(s, &nearJoinFn{spillStore: spillStore{Root: root, S3Endpoint: s3Endpoint}}, beam.CoGroupByKey(s, members, shared)))
 }
 
 // Lengths of a bucket name (band number, band hash) and of a prompt key.
@@ -154,15 +154,8 @@ func (f *nearSignFn) FinishBundle(ctx context.Context, emitMembers, emitBands fu
 // each bucket of two or more prompts, (prompt key, bucket) for each of its
 // prompts, by prompt key (nearSharedBuckets).
 type nearSharedFn struct {
-	Root       string
-	S3Endpoint string
-	store      storage.Store
-	spill      *spiller
-}
-
-func (f *nearSharedFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
+	spill *spiller
 }
 
 func (f *nearSharedFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
@@ -222,15 +215,8 @@ func nearSharedBuckets(entries [][]byte, emit func(key, bucket []byte)) {
 // named to them (both by prompt key), and spills each member into each of
 // its shared buckets, by bucket: bucket + member.
 type nearJoinFn struct {
-	Root       string
-	S3Endpoint string
-	store      storage.Store
-	spill      *spiller
-}
-
-func (f *nearJoinFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
+	spill *spiller
 }
 
 func (f *nearJoinFn) StartBundle(_ context.Context, _ func(int, spillRef)) {

@@ -104,13 +104,13 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 	pairs, pairTally := beam.ParDo2(s, &nearPairsFn{Threshold: cfg.NearThreshold, Root: r.VersionRoot(), S3Endpoint: r.Output.S3Endpoint}, buckets)
 	remove := cfg.Near == recipe.NearRemove
 	root, s3 := r.VersionRoot(), r.Output.S3Endpoint
-	losers, reportRows, reportTally, bundleExamples := beam.ParDo4(s, &nearReportFn{Remove: remove, Root: root, S3Endpoint: s3}, pairs)
+	losers, reportRows, reportTally, bundleExamples := beam.ParDo4(s, &nearReportFn{Remove: remove, spillStore: spillStore{Root: root, S3Endpoint: s3}}, pairs)
 
 	// Prompts with at least one near neighbour: one count per distinct
 	// key. The references are spilled by the prompt's key (two per pair,
 	// and pairs can grow much faster than the prompts): a runner holds a
 	// few spill references per bundle, never one element per pair.
-	promptTally := beam.ParDo(s, &nearPromptsFn{Root: root, S3Endpoint: s3}, beam.GroupByKey(s, losers))
+	promptTally := beam.ParDo(s, &nearPromptsFn{spillStore: spillStore{Root: root, S3Endpoint: s3}}, beam.GroupByKey(s, losers))
 
 	examples := top.Smallest(s, bundleExamples, nearExamples, lessString)
 	exampleTally := beam.ParDo(s, nearExampleTallies, examples)
@@ -123,8 +123,8 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 	// The prompts wait in a spill (spill.go), by partition of their key,
 	// and the pairs' spilled references join them by partition: no runner
 	// holds the prompts or the references.
-	waiting := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3, Name: "near-remove"}, prompts)
-	kept, rejRows, rejTally := beam.ParDo3(s, &nearRemoveFn{Root: root, S3Endpoint: s3}, beam.CoGroupByKey(s, waiting, losers))
+	waiting := beam.ParDo(s, &spillPromptsFn{spillStore: spillStore{Root: root, S3Endpoint: s3}, Name: "near-remove"}, prompts)
+	kept, rejRows, rejTally := beam.ParDo3(s, &nearRemoveFn{spillStore: spillStore{Root: root, S3Endpoint: s3}}, beam.CoGroupByKey(s, waiting, losers))
 	return kept, append(rows, rejRows), append(tallies, rejTally)
 }
 
@@ -133,21 +133,14 @@ func nearDupGraph(s beam.Scope, r recipe.Recipe, prompts beam.PCollection) (beam
 // runner holds no prompt, and the stage that reads them back starts when
 // the prompts' stage ends rather than with everything fused after it.
 func handOver(s beam.Scope, name, root, s3Endpoint string, prompts beam.PCollection) beam.PCollection {
-	refs := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3Endpoint, Name: name}, prompts)
-	return beam.ParDo(s, &readHandedOverFn{Root: root, S3Endpoint: s3Endpoint}, beam.GroupByKey(s, refs))
+	refs := beam.ParDo(s, &spillPromptsFn{spillStore: spillStore{Root: root, S3Endpoint: s3Endpoint}, Name: name}, prompts)
+	return beam.ParDo(s, &readHandedOverFn{spillStore: spillStore{Root: root, S3Endpoint: s3Endpoint}}, beam.GroupByKey(s, refs))
 }
 
 // readHandedOverFn reads one partition of a handOver's spill back into
 // prompts.
 type readHandedOverFn struct {
-	Root       string
-	S3Endpoint string
-	store      storage.Store
-}
-
-func (f *readHandedOverFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
 }
 
 func (f *readHandedOverFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emit func(schemas.Prompt)) error {
@@ -273,17 +266,10 @@ func (f *nearPairsFn) compareBucket(band int, all []nearMember, emit func(nearPa
 // only the spill's references are emitted, at the end of the bundle, with
 // the bundle's candidates for the manifest's examples (nearExampleSet).
 type nearReportFn struct {
-	Remove     bool
-	Root       string
-	S3Endpoint string
-	store      storage.Store
-	spill      *spiller
-	examples   *nearExampleSet
-}
-
-func (f *nearReportFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	Remove bool
+	spillStore
+	spill    *spiller
+	examples *nearExampleSet
 }
 
 func (f *nearReportFn) StartBundle(_ context.Context, _ func(int, spillRef), _ func(release.Row), _ func(string, int64), _ func(string)) {
@@ -382,14 +368,7 @@ func readLosers(ctx context.Context, store storage.Store, refs func(*spillRef) b
 // distinct prompts in it (near:prompts): the prompts with a near
 // neighbour. A prompt's references are all in its key's partition.
 type nearPromptsFn struct {
-	Root       string
-	S3Endpoint string
-	store      storage.Store
-}
-
-func (f *nearPromptsFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
 }
 
 func (f *nearPromptsFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emitTally func(string, int64)) error {
@@ -410,14 +389,7 @@ func (f *nearPromptsFn) ProcessElement(ctx context.Context, _ int, refs func(*sp
 // of the partition; records with an empty reference are pairs that do not
 // remove it.
 type nearRemoveFn struct {
-	Root       string
-	S3Endpoint string
-	store      storage.Store
-}
-
-func (f *nearRemoveFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
 }
 
 func (f *nearRemoveFn) ProcessElement(ctx context.Context, _ int, prompts, losers func(*spillRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {

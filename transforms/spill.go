@@ -212,3 +212,19 @@ func removeSpill(ctx context.Context, store storage.Store) error {
 func openSpill(root, s3Endpoint string) (storage.Store, error) {
 	return storage.Open(root, &storage.Options{S3Endpoint: s3Endpoint})
 }
+
+// spillStore is the run's storage for a DoFn that reads or writes spills:
+// embedded, its Setup opens the version root.
+type spillStore struct {
+	Root       string // the version root
+	S3Endpoint string
+	store      storage.Store
+}
+
+func (f *spillStore) Setup() (err error) {
+	if f.Root == "" {
+		return errors.New("spill: no version root") // never spill into the working directory
+	}
+	f.store, err = openSpill(f.Root, f.S3Endpoint)
+	return err
+}

@@ -103,8 +103,8 @@ func dedupKey(p schemas.Prompt) string {
 // prompts are written by partition of their key where they are read, and
 // the GroupByKey carries only references, so no runner holds the prompts.
 func exactDedup(s beam.Scope, root, s3Endpoint string, prompts beam.PCollection) (unique, rows, tallies beam.PCollection) {
-	refs := beam.ParDo(s, &spillPromptsFn{Root: root, S3Endpoint: s3Endpoint, Name: "dedup"}, prompts)
-	return beam.ParDo3(s, &dedupPartFn{Root: root, S3Endpoint: s3Endpoint}, beam.GroupByKey(s, refs))
+	refs := beam.ParDo(s, &spillPromptsFn{spillStore: spillStore{Root: root, S3Endpoint: s3Endpoint}, Name: "dedup"}, prompts)
+	return beam.ParDo3(s, &dedupPartFn{spillStore: spillStore{Root: root, S3Endpoint: s3Endpoint}}, beam.GroupByKey(s, refs))
 }
 
 // dedupPart is the spill partition of a prompt: from its dedup key, so
@@ -117,17 +117,10 @@ func dedupPart(key string) int {
 // spillPromptsFn writes a bundle's prompts into a spill (folder Name), by
 // dedup key (by id when ByID: see idPart).
 type spillPromptsFn struct {
-	Root       string
-	S3Endpoint string
-	Name       string
-	ByID       bool
-	store      storage.Store
-	spill      *spiller
-}
-
-func (f *spillPromptsFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
+	Name  string
+	ByID  bool
+	spill *spiller
 }
 
 func (f *spillPromptsFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
@@ -157,14 +150,7 @@ func (f *spillPromptsFn) FinishBundle(ctx context.Context, emit func(int, spillR
 // dedupPartFn reads one partition of the prompts' spill and deduplicates
 // each group of equal prompts in it (dedupGroup), in key order.
 type dedupPartFn struct {
-	Root       string
-	S3Endpoint string
-	store      storage.Store
-}
-
-func (f *dedupPartFn) Setup() (err error) {
-	f.store, err = openSpill(f.Root, f.S3Endpoint)
-	return err
+	spillStore
 }
 
 func (f *dedupPartFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
