@@ -51,6 +51,15 @@
 # The second run at 100k needs 3.3x less memory than before. 1.75x of the
 # 10k figure is above the quickstart's 1.5x goal, but the 10k figure is
 # mostly the process's fixed cost (Prism, the decontamination index).
+#
+# The control, on main (596ef07), one run, quiet machine
+# (REVS=. CASES="tagging profile" bench/memory_paths.sh 10000 100000):
+#   main  tagging  10000  266 MB  8.0 s;  100000  513 MB 71.2 s (1.93x)
+#   main  profile  10000  290 MB  7.5 s;  100000  541 MB 71.8 s (1.87x)
+# So the Flatten of the synthesized problems adds about 28 MB at 100k:
+# the growth of a profile run is teacher tagging's (every prompt tagged),
+# not STAT-Syn's, and the profile path stays as it is. What in tagging
+# grows with the input is not found yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
