@@ -58,10 +58,7 @@ func (f *releasedIDsFn) Setup() error {
 }
 
 func (f *releasedIDsFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
-	if f.spill != nil {
-		f.spill.discard() // a bundle that failed
-	}
-	f.spill = newSpiller(f.spillStore, "incremental-released")
+	f.spill = renewSpiller(f.spill, f.spillStore, "incremental-released")
 }
 
 func (f *releasedIDsFn) ProcessElement(ctx context.Context, file string, _ func(int, spillRef)) error {
@@ -148,11 +145,7 @@ func (f *skipReleasedFn) ProcessElement(ctx context.Context, _ int, prompts, rel
 		return err
 	}
 	out := emitters{row: emitRow, tally: emitTally}
-	return readSpill(ctx, f.store, prompts, func(rec []byte) error {
-		var p schemas.Prompt
-		if err := json.Unmarshal(rec, &p); err != nil {
-			return fmt.Errorf("incremental: %w", err)
-		}
+	return readSpilledPrompts(ctx, f.store, prompts, func(p schemas.Prompt) error {
 		version, ok := versions[p.ID]
 		if !ok {
 			emitPrompt(p)

@@ -159,10 +159,7 @@ type nearSharedFn struct {
 }
 
 func (f *nearSharedFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
-	if f.spill != nil {
-		f.spill.discard()
-	}
-	f.spill = newSpiller(f.store, "near-shared")
+	f.spill = renewSpiller(f.spill, f.store, "near-shared")
 }
 
 func (f *nearSharedFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, _ func(int, spillRef)) error {
@@ -220,10 +217,7 @@ type nearJoinFn struct {
 }
 
 func (f *nearJoinFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
-	if f.spill != nil {
-		f.spill.discard()
-	}
-	f.spill = newSpiller(f.store, "near-buckets")
+	f.spill = renewSpiller(f.spill, f.store, "near-buckets")
 }
 
 func (f *nearJoinFn) ProcessElement(ctx context.Context, _ int, members, shared func(*spillRef) bool, _ func(int, spillRef)) error {

@@ -144,11 +144,7 @@ type readHandedOverFn struct {
 }
 
 func (f *readHandedOverFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emit func(schemas.Prompt)) error {
-	return readSpill(ctx, f.store, refs, func(rec []byte) error {
-		var p schemas.Prompt
-		if err := json.Unmarshal(rec, &p); err != nil {
-			return fmt.Errorf("spill: %w", err)
-		}
+	return readSpilledPrompts(ctx, f.store, refs, func(p schemas.Prompt) error {
 		emit(p)
 		return nil
 	})
@@ -273,10 +269,7 @@ type nearReportFn struct {
 }
 
 func (f *nearReportFn) StartBundle(_ context.Context, _ func(int, spillRef), _ func(release.Row), _ func(string, int64), _ func(string)) {
-	if f.spill != nil {
-		f.spill.discard()
-	}
-	f.spill = newSpiller(f.store, "near-refs")
+	f.spill = renewSpiller(f.spill, f.store, "near-refs")
 	f.examples = &nearExampleSet{}
 }
 
@@ -403,11 +396,7 @@ func (f *nearRemoveFn) ProcessElement(ctx context.Context, _ int, prompts, loser
 		return err
 	}
 	out := emitters{row: emitRow, tally: emitTally}
-	return readSpill(ctx, f.store, prompts, func(rec []byte) error {
-		var p schemas.Prompt
-		if err := json.Unmarshal(rec, &p); err != nil {
-			return fmt.Errorf("near_dedup: %w", err)
-		}
+	return readSpilledPrompts(ctx, f.store, prompts, func(p schemas.Prompt) error {
 		k, ok := kept[dedupKey(p)]
 		if !ok {
 			emitPrompt(p)

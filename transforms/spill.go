@@ -140,6 +140,15 @@ func (s *spiller) flush(ctx context.Context, emit func(int, spillRef)) error {
 	return nil
 }
 
+// renewSpiller starts a bundle's spiller: old, a spiller a failed bundle
+// left (it never reached FinishBundle), is discarded.
+func renewSpiller(old *spiller, store storage.Store, name string) *spiller {
+	if old != nil {
+		old.discard()
+	}
+	return newSpiller(store, name)
+}
+
 // discard throws away the local temporary files.
 func (s *spiller) discard() {
 	for i, t := range s.parts {

@@ -124,10 +124,7 @@ type spillPromptsFn struct {
 }
 
 func (f *spillPromptsFn) StartBundle(_ context.Context, _ func(int, spillRef)) {
-	if f.spill != nil {
-		f.spill.discard() // a bundle that failed
-	}
-	f.spill = newSpiller(f.store, f.Name)
+	f.spill = renewSpiller(f.spill, f.store, f.Name)
 }
 
 func (f *spillPromptsFn) ProcessElement(_ context.Context, p schemas.Prompt, _ func(int, spillRef)) error {
@@ -147,6 +144,18 @@ func (f *spillPromptsFn) FinishBundle(ctx context.Context, emit func(int, spillR
 	return err
 }
 
+// readSpilledPrompts calls fn with each prompt that spillPromptsFn wrote
+// into the partitions refs names.
+func readSpilledPrompts(ctx context.Context, store storage.Store, refs func(*spillRef) bool, fn func(schemas.Prompt) error) error {
+	return readSpill(ctx, store, refs, func(rec []byte) error {
+		var p schemas.Prompt
+		if err := json.Unmarshal(rec, &p); err != nil {
+			return fmt.Errorf("spill: a prompt record: %w", err)
+		}
+		return fn(p)
+	})
+}
+
 // dedupPartFn reads one partition of the prompts' spill and deduplicates
 // each group of equal prompts in it (dedupGroup), in key order.
 type dedupPartFn struct {
@@ -155,11 +164,7 @@ type dedupPartFn struct {
 
 func (f *dedupPartFn) ProcessElement(ctx context.Context, _ int, refs func(*spillRef) bool, emitPrompt func(schemas.Prompt), emitRow func(release.Row), emitTally func(string, int64)) error {
 	groups := map[string][]schemas.Prompt{}
-	err := readSpill(ctx, f.store, refs, func(rec []byte) error {
-		var p schemas.Prompt
-		if err := json.Unmarshal(rec, &p); err != nil {
-			return fmt.Errorf("dedup: %w", err)
-		}
+	err := readSpilledPrompts(ctx, f.store, refs, func(p schemas.Prompt) error {
 		k := dedupKey(p)
 		groups[k] = append(groups[k], p)
 		return nil
